@@ -1,0 +1,84 @@
+package snapshotter
+
+import (
+	"context"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/crossdock/crossdock/internal/errdefs"
+)
+
+// Tag gives the image src names a second name, dst (replacing what dst
+// named before). The blobs are shared; nothing is copied.
+func (s *Store) Tag(ctx context.Context, src, dst string) error {
+	d, err := s.resolve(ctx, src)
+	if err != nil {
+		return err
+	}
+	r, err := ParseReference(dst)
+	if err != nil {
+		return err
+	}
+	return s.updateIndex(ctx, func(im *v1.IndexManifest) error {
+		if !s.hasBlob(d.Digest) {
+			return errdefs.NotFound(fmt.Errorf("tag %s: manifest %s is gone", src, d.Digest))
+		}
+		setName(im, refName(r), d)
+		return nil
+	})
+}
+
+// Remove drops names from the store. A bare digest drops every name that
+// points at it. The blobs stay until Prune. It returns the names removed;
+// a reference that names nothing is an errdefs.NotFound error, and then
+// nothing is removed.
+func (s *Store) Remove(ctx context.Context, refs ...string) ([]string, error) {
+	type target struct {
+		name   string
+		digest v1.Hash
+	}
+	var targets []target
+	for _, ref := range refs {
+		if h, err := v1.NewHash(ref); err == nil {
+			targets = append(targets, target{digest: h})
+			continue
+		}
+		r, err := ParseReference(ref)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, target{name: refName(r)})
+	}
+
+	var removed []string
+	err := s.updateIndex(ctx, func(im *v1.IndexManifest) error {
+		keep := im.Manifests[:0:0]
+		hit := make([]bool, len(targets))
+		for _, d := range im.Manifests {
+			name := d.Annotations[RefNameAnnotation]
+			drop := false
+			for i, t := range targets {
+				if t.name != "" && t.name == name || t.name == "" && t.digest == d.Digest {
+					drop, hit[i] = true, true
+				}
+			}
+			if drop {
+				removed = append(removed, name)
+				continue
+			}
+			keep = append(keep, d)
+		}
+		for i, ok := range hit {
+			if !ok {
+				return errdefs.NotFound(fmt.Errorf("image %q is not in the store", refs[i]))
+			}
+		}
+		im.Manifests = keep
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return removed, nil
+}
