@@ -1,0 +1,128 @@
+package debian
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/crossdock/crossdock/internal/atomicfile"
+	"github.com/crossdock/crossdock/internal/errdefs"
+)
+
+// ErrDigestMismatch is wrapped by every error about downloaded or cached
+// content whose sha256 differs from what the signed index says.
+var ErrDigestMismatch = errors.New("sha256 mismatch")
+
+// maxReleaseSize bounds an InRelease file; Debian's are under 200 KiB.
+const maxReleaseSize = 16 << 20
+
+// get fetches a small file whole.
+func (o *options) get(ctx context.Context, url string) ([]byte, error) {
+	body, err := o.open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+
+	data, err := io.ReadAll(io.LimitReader(body, maxReleaseSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", url, err)
+	}
+	if len(data) > maxReleaseSize {
+		return nil, errdefs.Invalid(fmt.Errorf("get %s: larger than %d bytes", url, maxReleaseSize))
+	}
+	o.report(Progress{URL: url, Bytes: int64(len(data))})
+	return data, nil
+}
+
+func (o *options) open(ctx context.Context, url string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, errdefs.Invalid(fmt.Errorf("get %s: %w", url, err))
+	}
+	resp, err := o.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err := fmt.Errorf("get %s: %s", url, resp.Status)
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, errdefs.NotFound(err)
+		}
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// cachePath is where content with the given sha256 is kept.
+func (o *options) cachePath(sum string) string {
+	return filepath.Join(o.cacheDir, "sha256", sum)
+}
+
+// fetchVerified returns the path of a cached file whose content has the
+// wanted sha256 and size, downloading it from url first if needed. A
+// download that does not match is removed and never gets the cached name;
+// a cached file that no longer matches is fetched again.
+func (o *options) fetchVerified(ctx context.Context, url, sum string, size int64) (string, error) {
+	if len(sum) != sha256.Size*2 {
+		return "", errdefs.Invalid(fmt.Errorf("%s: bad sha256 %q in the index", url, sum))
+	}
+	path := o.cachePath(sum)
+	if got, n, err := hashFile(path); err == nil && got == sum {
+		o.report(Progress{URL: url, Bytes: n, Cached: true})
+		return path, nil
+	}
+
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("debian cache: %w", err)
+	}
+	body, err := o.open(ctx, url)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+
+	var n int64
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		h := sha256.New()
+		var err error
+		n, err = io.Copy(io.MultiWriter(w, h), body)
+		if err != nil {
+			return fmt.Errorf("get %s: %w", url, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			return errdefs.Invalid(fmt.Errorf("%s: %w: got %s, the signed index says %s",
+				url, ErrDigestMismatch, got, sum))
+		}
+		if size > 0 && n != size {
+			return errdefs.Invalid(fmt.Errorf("%s: %d bytes, the signed index says %d", url, n, size))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	o.report(Progress{URL: url, Bytes: n})
+	return path, nil
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,119 @@
+package debian
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xi2/xz"
+	"pault.ag/go/debian/control"
+	"pault.ag/go/debian/dependency"
+	"pault.ag/go/debian/version"
+)
+
+// parsePackages reads an xz-compressed Packages file into the index.
+// Packages of another architecture than the index's (or "all") are skipped.
+func (ix *Index) parsePackages(r io.Reader) error {
+	zr, err := xz.NewReader(r, 0)
+	if err != nil {
+		return fmt.Errorf("xz: %w", err)
+	}
+	pr, err := control.NewParagraphReader(bufio.NewReaderSize(zr, 1<<20), nil)
+	if err != nil {
+		return err
+	}
+	for {
+		p, err := pr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e, err := newEntry(p.Values)
+		if err != nil {
+			return err
+		}
+		if e.Architecture != ix.Arch && e.Architecture != "all" {
+			continue
+		}
+		if err := ix.add(e); err != nil {
+			return err
+		}
+	}
+}
+
+func newEntry(v map[string]string) (*entry, error) {
+	e := &entry{Package: Package{
+		Name:         v["Package"],
+		Version:      v["Version"],
+		Architecture: v["Architecture"],
+		MultiArch:    v["Multi-Arch"],
+		Source:       v["Source"],
+		Filename:     v["Filename"],
+		SHA256:       v["SHA256"],
+		Essential:    v["Essential"] == "yes",
+		Priority:     v["Priority"],
+		Depends:      v["Depends"],
+		PreDepends:   v["Pre-Depends"],
+		Provides:     v["Provides"],
+	}}
+	if e.Name == "" || e.Filename == "" || e.SHA256 == "" {
+		return nil, fmt.Errorf("package %q: missing Package, Filename or SHA256", e.Name)
+	}
+	var err error
+	if e.version, err = version.Parse(e.Version); err != nil {
+		return nil, fmt.Errorf("package %s: version %q: %w", e.Name, e.Version, err)
+	}
+	if e.Size, err = strconv.ParseInt(v["Size"], 10, 64); err != nil {
+		return nil, fmt.Errorf("package %s: size %q: %w", e.Name, v["Size"], err)
+	}
+	return e, nil
+}
+
+// add records one package and what it provides.
+func (ix *Index) add(e *entry) error {
+	ix.byName[e.Name] = append(ix.byName[e.Name], e)
+	if e.Provides == "" {
+		return nil
+	}
+	prov, err := dependency.Parse(e.Provides)
+	if err != nil {
+		return fmt.Errorf("package %s: Provides %q: %w", e.Name, e.Provides, err)
+	}
+	for _, p := range prov.GetAllPossibilities() {
+		pv := provided{e: e}
+		if p.Version != nil {
+			if p.Version.Operator != "=" {
+				return fmt.Errorf("package %s: Provides %s: only = versions are allowed", e.Name, p)
+			}
+			pv.version = p.Version.Number
+		}
+		ix.providers[p.Name] = append(ix.providers[p.Name], pv)
+	}
+	return nil
+}
+
+// deps returns the parsed Pre-Depends and Depends of a package.
+func (e *entry) deps() ([]dependency.Relation, error) {
+	if e.depends == nil {
+		var err error
+		if e.preDepends, err = parseDeps(e.PreDepends); err != nil {
+			return nil, fmt.Errorf("%s: Pre-Depends: %w", e.Package, err)
+		}
+		if e.depends, err = parseDeps(e.Depends); err != nil {
+			return nil, fmt.Errorf("%s: Depends: %w", e.Package, err)
+		}
+	}
+	rels := append([]dependency.Relation(nil), e.preDepends.Relations...)
+	return append(rels, e.depends.Relations...), nil
+}
+
+func parseDeps(s string) (*dependency.Dependency, error) {
+	if strings.TrimSpace(s) == "" {
+		return &dependency.Dependency{}, nil
+	}
+	return dependency.Parse(s)
+}
