@@ -31,6 +31,8 @@ type Store struct {
 	transport http.RoundTripper
 	remote    []remote.Option
 	autoServe bool
+
+	serveNotice func(addr, dir string)
 }
 
 // Option configures a Store.

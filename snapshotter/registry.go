@@ -1,0 +1,168 @@
+package snapshotter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// NewRegistry returns the embedded registry: the OCI distribution API over
+// the blobs and manifests kept in dir. It is go-containerregistry's
+// registry with three changes: blobs live on disk (dir/blobs), manifests
+// are recorded in dir/manifests.jsonl and replayed at start so they
+// survive a restart, and blob GET and HEAD are served from disk with full
+// HTTP range support (one range, open-ended and suffix ranges, If-Range).
+func NewRegistry(dir string) (http.Handler, error) {
+	blobs, err := newDiskBlobs(filepath.Join(dir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	h := &registryHandler{
+		blobs: blobs,
+		inner: registry.New(
+			registry.WithBlobHandler(blobs),
+			registry.Logger(log.New(io.Discard, "", 0)),
+		),
+		journal: filepath.Join(dir, "manifests.jsonl"),
+	}
+	if err := h.replay(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// registryHandler wraps go-containerregistry's in-memory-manifest registry.
+type registryHandler struct {
+	inner   http.Handler
+	blobs   *diskBlobs
+	journal string
+	mu      sync.Mutex // serializes journal appends
+}
+
+func (h *registryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	kind, target := route(r.URL.Path)
+	switch {
+	case kind == "blobs" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		if h.serveBlob(w, r, target) {
+			return
+		}
+	case kind == "manifests" && (r.Method == http.MethodPut || r.Method == http.MethodDelete):
+		h.recordManifest(w, r)
+		return
+	}
+	h.inner.ServeHTTP(w, r)
+}
+
+// route splits /v2/<name>/<kind>/<target>.
+func route(p string) (kind, target string) {
+	elem := strings.Split(strings.TrimSuffix(p, "/"), "/")
+	if len(elem) < 5 || elem[1] != "v2" {
+		return "", ""
+	}
+	return elem[len(elem)-2], elem[len(elem)-1]
+}
+
+// serveBlob answers a blob GET or HEAD from disk, ranges included. It
+// returns false for a blob it does not have, so the inner registry answers
+// with the API's own error.
+func (h *registryHandler) serveBlob(w http.ResponseWriter, r *http.Request, target string) bool {
+	d, err := v1.NewHash(target)
+	if err != nil {
+		return false
+	}
+	rc, err := h.blobs.Get(r.Context(), "", d)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	f, ok := rc.(*os.File)
+	if !ok {
+		return false
+	}
+	w.Header().Set("Docker-Content-Digest", d.String())
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Etag", `"`+d.String()+`"`)
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return true
+}
+
+// recordManifest passes a manifest PUT or DELETE to the inner registry and,
+// if it succeeded, records it in the journal before answering.
+func (h *registryHandler) recordManifest(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "read manifest: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	h.inner.ServeHTTP(rec, r)
+
+	if rec.Code/100 == 2 {
+		if err := h.persist(r, body); err != nil {
+			http.Error(w, "persist manifest: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes()) //nolint:errcheck // the client went away
+}
+
+// ServeRegistry serves the embedded registry with its data in dir on addr
+// (such as 127.0.0.1:0) until ctx ends or stop is called. It returns the
+// address it listens on. stop waits for requests in flight, at most five
+// seconds.
+func ServeRegistry(ctx context.Context, addr, dir string) (string, func(), error) {
+	handler, err := NewRegistry(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("registry: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return
+		}
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if srv.Shutdown(sctx) != nil {
+				srv.Close()
+			}
+			<-done
+		})
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop()
+		case <-done:
+		}
+	}()
+	return ln.Addr().String(), stop, nil
+}

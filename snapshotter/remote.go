@@ -1,0 +1,85 @@
+package snapshotter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/crossdock/crossdock/internal/errdefs"
+)
+
+// WithServeNotice sets a function told when Pull or Push starts the
+// embedded registry because nothing answered at the default loopback
+// address (default: nobody is told).
+func WithServeNotice(f func(addr, dir string)) Option {
+	return func(s *Store) { s.serveNotice = f }
+}
+
+// remoteOptions are the options of every registry call: credentials from
+// the Docker config and credential helpers, retries with backoff on server
+// errors, throttling and dropped connections.
+func (s *Store) remoteOptions(ctx context.Context) []remote.Option {
+	opts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithRetryBackoff(remote.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 5}),
+		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
+			http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout),
+		remote.WithJobs(4),
+	}
+	if s.transport != nil {
+		opts = append(opts, remote.WithTransport(s.transport))
+	}
+	return append(opts, s.remote...)
+}
+
+// ensureRegistry starts the embedded registry in-process when r's registry
+// is the default one, on loopback, and nothing answers there. The returned
+// function stops it (or does nothing).
+func (s *Store) ensureRegistry(ctx context.Context, r name.Reference) (func(), error) {
+	host := r.Context().RegistryStr()
+	if !s.autoServe || host != DefaultRegistry() || !isLoopback(host) || answers(host) {
+		return func() {}, nil
+	}
+	dir := filepath.Join(s.root, "registry")
+	_, stop, err := ServeRegistry(ctx, host, dir)
+	if err != nil {
+		if answers(host) { // another process won the race
+			return func() {}, nil
+		}
+		return nil, fmt.Errorf("start the embedded registry: %w", err)
+	}
+	if s.serveNotice != nil {
+		s.serveNotice(host, dir)
+	}
+	return stop, nil
+}
+
+// answers reports whether something accepts TCP connections at addr.
+func answers(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// remoteError marks a registry's "not found" answers, naming the reference.
+func remoteError(ref string, err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) && (te.StatusCode == http.StatusNotFound) {
+		return errdefs.NotFound(fmt.Errorf("%s: not found in the registry: %w", ref, err))
+	}
+	return fmt.Errorf("%s: %w", ref, err)
+}
