@@ -1,0 +1,88 @@
+package binfmt
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Defaults for the options below.
+const (
+	// DefaultRoot is where binfmt_misc is mounted.
+	DefaultRoot = "/proc/sys/fs/binfmt_misc"
+	// DefaultPersistDir is where systemd-binfmt reads local drop-ins.
+	DefaultPersistDir = "/etc/binfmt.d"
+)
+
+// Option changes how the host operations work.
+type Option func(*options)
+
+type options struct {
+	root        string
+	persistDir  string
+	persist     bool
+	replace     bool
+	searchPath  []string
+	kernel      string // uname release, e.g. "6.1.0-18-amd64"
+	hostMachine string // uname machine, e.g. "x86_64"
+
+	// written, if set, is told about every write to a file under root,
+	// after it happened; tests use it to play the kernel's part on a
+	// temporary root.
+	written func(path string, data []byte)
+}
+
+func newOptions(opts []Option) options {
+	o := options{root: DefaultRoot, persistDir: DefaultPersistDir}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.kernel == "" || o.hostMachine == "" {
+		release, machine := uname()
+		if o.kernel == "" {
+			o.kernel = release
+		}
+		if o.hostMachine == "" {
+			o.hostMachine = machine
+		}
+	}
+	if o.searchPath == nil {
+		o.searchPath = append(filepath.SplitList(os.Getenv("PATH")), "/usr/bin")
+	}
+	return o
+}
+
+// WithRoot sets the binfmt_misc folder (default /proc/sys/fs/binfmt_misc).
+// Tests point it at a temporary folder holding "register" and "status".
+func WithRoot(dir string) Option { return func(o *options) { o.root = dir } }
+
+// WithPersist makes Install also write a systemd-binfmt drop-in, so the
+// handler comes back after a reboot (default: off).
+func WithPersist() Option { return func(o *options) { o.persist = true } }
+
+// WithPersistDir sets the folder for the drop-ins that Install writes and
+// Uninstall removes (default /etc/binfmt.d).
+func WithPersistDir(dir string) Option { return func(o *options) { o.persistDir = dir } }
+
+// WithReplace lets Install remove a different handler registered under
+// the same name before registering its own (default: such a handler is a
+// conflict and nothing is written).
+func WithReplace() Option { return func(o *options) { o.replace = true } }
+
+// WithSearchPath sets the folders searched, in order, for the static
+// qemu-user interpreters (default: $PATH, then /usr/bin).
+func WithSearchPath(dirs ...string) Option {
+	return func(o *options) { o.searchPath = append([]string{}, dirs...) }
+}
+
+// WithKernelRelease overrides the kernel release that decides which flags
+// the kernel supports (default: uname -r).
+func WithKernelRelease(release string) Option { return func(o *options) { o.kernel = release } }
+
+// WithHostMachine overrides the host's machine name (default: uname -m);
+// handlers for the host's own architectures are never installed.
+func WithHostMachine(machine string) Option { return func(o *options) { o.hostMachine = machine } }
+
+// withWritten installs the test hook described in options.written.
+func withWritten(f func(path string, data []byte)) Option {
+	return func(o *options) { o.written = f }
+}
