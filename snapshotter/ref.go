@@ -29,7 +29,7 @@ func DefaultRegistry() string {
 // registries are spoken to in plain HTTP, every other one over TLS. A bad
 // reference is an errdefs.Invalid error naming it.
 func ParseReference(ref string) (name.Reference, error) {
-	opts := []name.Option{name.WithDefaultRegistry(DefaultRegistry()), name.StrictValidation}
+	opts := []name.Option{name.WithDefaultRegistry(DefaultRegistry())}
 	host := DefaultRegistry()
 	if i := strings.IndexByte(ref, '/'); i >= 0 && strings.ContainsAny(ref[:i], ".:") ||
 		i >= 0 && ref[:i] == "localhost" {
@@ -46,7 +46,7 @@ func ParseReference(ref string) (name.Reference, error) {
 }
 
 // withTag appends :latest to a reference that has neither tag nor digest,
-// since strict validation refuses to guess it.
+// so the stored name always shows its tag.
 func withTag(ref string) string {
 	if strings.Contains(ref, "@") {
 		return ref
