@@ -15,9 +15,13 @@ import (
 	"syscall"
 
 	"github.com/crossdock/crossdock/internal/errdefs"
+	"github.com/crossdock/crossdock/runner"
 )
 
 func main() {
+	if code, ok := runner.Main(os.Args); ok { // container init and shim modes
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -1,0 +1,100 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"github.com/containerd/console"
+
+	"github.com/crossdock/crossdock/internal/errdefs"
+)
+
+// Exec runs a process in a running container and returns its exit code
+// (128+signal if a signal ended it). With Tty the caller's stdin and stdout
+// must be the terminal (*os.File); runc then puts it in raw mode and passes
+// window size changes on.
+func (r *Runtime) Exec(ctx context.Context, nameOrID string, spec ExecSpec, sio Stdio) (int, error) {
+	st, err := r.find(nameOrID)
+	if err != nil {
+		return -1, err
+	}
+	if st.Status != Running {
+		return -1, errdefs.Invalid(fmt.Errorf("container %s is not running", st.Name))
+	}
+	if len(spec.Cmd) == 0 {
+		return -1, errdefs.Invalid(errors.New("exec: no command given"))
+	}
+	args := []string{"--root", r.runcRoot, "exec"}
+	cwd := st.Process.WorkingDir
+	if spec.WorkingDir != "" {
+		cwd = spec.WorkingDir
+	}
+	args = append(args, "--cwd", cwd)
+	for _, kv := range mergeEnv(st.Process.Env, spec.Env) {
+		args = append(args, "--env", kv)
+	}
+	user := st.Process.User
+	if spec.User != "" {
+		user = spec.User
+	}
+	u, err := resolveUser(r.dir(st.ID)+"/rootfs", user)
+	if err != nil {
+		return -1, err
+	}
+	args = append(args, "--user", fmt.Sprintf("%d:%d", u.UID, u.GID))
+	for _, g := range u.AdditionalGids {
+		args = append(args, "--additional-gids", strconv.Itoa(int(g)))
+	}
+	if spec.Tty {
+		if !isTerminal(sio.Stdin) {
+			return -1, errdefs.Invalid(errors.New("exec -t: stdin is not a terminal"))
+		}
+		args = append(args, "--tty")
+	}
+	args = append(args, st.ID)
+	args = append(args, spec.Cmd...)
+
+	cmd := exec.CommandContext(ctx, r.runc, args...)
+	cmd.Stdout, cmd.Stderr = sio.Stdout, sio.Stderr
+	if spec.Interactive || spec.Tty {
+		cmd.Stdin = sio.Stdin
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !spec.Tty}
+	if err := cmd.Start(); err != nil {
+		return -1, fmt.Errorf("exec in %s: %w", st.Name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-sio.Signals:
+			if s, ok := sig.(syscall.Signal); ok {
+				cmd.Process.Signal(s) // runc passes it on to the process
+			}
+		case err := <-done:
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return ee.ExitCode(), nil
+			}
+			if err != nil {
+				return -1, fmt.Errorf("exec in %s: %w", st.Name, err)
+			}
+			return 0, nil
+		}
+	}
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := console.ConsoleFromFile(f)
+	return err == nil
+}

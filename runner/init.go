@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// initName is the argv[0] under which the crossdock binary acts as a
+// container's init, and shimName the one under which it watches a detached
+// container.
+const (
+	initName = "crossdock-init"
+	shimName = "crossdock-shim"
+)
+
+// forwarded are the signals the init passes on to the entrypoint.
+var forwarded = []os.Signal{
+	unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGQUIT, unix.SIGWINCH,
+}
+
+// Main runs the crossdock binary's helper modes, chosen by argv[0]: the
+// container init and the shim. It reports false when args[0] names neither,
+// and main goes on as the CLI. Call it first thing in main:
+//
+//	if code, ok := runner.Main(os.Args); ok {
+//		os.Exit(code)
+//	}
+func Main(args []string) (int, bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	switch filepath.Base(args[0]) {
+	case initName:
+		return Init(args[1:]), true
+	case shimName:
+		return shimMain(args[1:]), true
+	}
+	return 0, false
+}
+
+// Init is PID 1 of a container: it starts the command after "--" as its
+// child, forwards signals to it, reaps every process that ends in the
+// container, and returns the child's exit code, or 128+signal if a signal
+// ended it. With --tty the child gets its own session and the terminal as
+// its controlling one, so that ^C reaches it and not the init.
+func Init(args []string) int {
+	tty := false
+	for len(args) > 0 && args[0] != "--" {
+		if args[0] == "--tty" {
+			tty = true
+		}
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "crossdock-init: no command given")
+		return 127
+	}
+	args = args[1:]
+
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, append([]os.Signal{unix.SIGCHLD}, forwarded...)...)
+
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "crossdock-init: %v\n", err)
+		return 127
+	}
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	if tty {
+		attr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	}
+	p, err := os.StartProcess(path, args, &os.ProcAttr{
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+		Env:   os.Environ(),
+		Sys:   attr,
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "crossdock-init: %v\n", err)
+		if os.IsPermission(err) {
+			return 126
+		}
+		return 127
+	}
+	child := p.Pid
+
+	for sig := range sigs {
+		if sig != unix.SIGCHLD {
+			unix.Kill(child, sig.(syscall.Signal))
+			continue
+		}
+		if code, done := reap(child); done {
+			return code
+		}
+	}
+	return 0
+}
+
+// reap collects every ended process without blocking, and reports the exit
+// code once the child is among them.
+func reap(child int) (int, bool) {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return 0, false
+		}
+		if pid == child {
+			return exitCode(ws), true
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/crossdock/crossdock/internal/atomicfile"
+	"github.com/crossdock/crossdock/internal/errdefs"
+)
+
+func (r *Runtime) statePath(id string) string { return filepath.Join(r.dir(id), "state.json") }
+
+// load reads one container's state as last written.
+func (r *Runtime) load(id string) (State, error) {
+	var st State
+	b, err := os.ReadFile(r.statePath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, errdefs.NotFound(fmt.Errorf("no such container: %s", id))
+	}
+	if err != nil {
+		return st, fmt.Errorf("container %s: %w", id, err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("container %s: state: %w", id, err)
+	}
+	return st, nil
+}
+
+// save writes a container's state atomically. Callers hold r.lock.
+func (r *Runtime) save(st State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("container %s: %w", st.Name, err)
+	}
+	return atomicfile.WriteFile(r.statePath(st.ID), b, 0o600)
+}
+
+// update applies change to the current state under the lock and saves it.
+func (r *Runtime) update(ctx context.Context, id string, change func(*State) error) (State, error) {
+	l, err := r.lock(ctx)
+	if err != nil {
+		return State{}, err
+	}
+	defer l.Unlock()
+	st, err := r.load(id)
+	if err != nil {
+		return st, err
+	}
+	if err := change(&st); err != nil {
+		return st, err
+	}
+	return st, r.save(st)
+}
+
+// all reads every container's state, oldest first.
+func (r *Runtime) all() ([]State, error) {
+	ents, err := os.ReadDir(r.containersDir())
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []State
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		st, err := r.load(e.Name())
+		if errors.Is(err, errdefs.ErrNotFound) {
+			continue // being created or removed
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.refresh(st))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, nil
+}
+
+// find resolves a name, a full ID or a unique ID prefix.
+func (r *Runtime) find(nameOrID string) (State, error) {
+	if nameOrID == "" {
+		return State{}, errdefs.Invalid(errors.New("no container name given"))
+	}
+	list, err := r.all()
+	if err != nil {
+		return State{}, err
+	}
+	var hits []State
+	for _, st := range list {
+		if st.Name == nameOrID || st.ID == nameOrID {
+			return st, nil
+		}
+		if strings.HasPrefix(st.ID, nameOrID) {
+			hits = append(hits, st)
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], nil
+	case 0:
+		return State{}, errdefs.NotFound(fmt.Errorf("no such container: %s", nameOrID))
+	default:
+		return State{}, errdefs.Invalid(fmt.Errorf("container ID prefix %s is ambiguous", nameOrID))
+	}
+}
+
+// refresh corrects a state whose watcher died: a container recorded as
+// running whose shim is gone is reported as exited (its code unknown, -1).
+func (r *Runtime) refresh(st State) State {
+	if st.Status != Running || st.ShimPid == 0 || alive(st.ShimPid) {
+		return st
+	}
+	st.Status = Exited
+	st.ExitCode = -1
+	st.Error = "the process watching the container died"
+	return st
+}
+
+// alive reports whether a process with that pid exists.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -1,0 +1,59 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/crossdock/crossdock/internal/errdefs"
+	"github.com/crossdock/crossdock/snapshotter"
+)
+
+// storeImages reads images from crossdock's store under root, pulling an
+// image that is not there (as `docker run` does), and unpacks their layers
+// into the store's shared snapshots.
+func storeImages(root string) ImageSource {
+	return ImageFunc(func(ctx context.Context, ref, platform string) (Image, error) {
+		s, err := snapshotter.Open(root)
+		if err != nil {
+			return Image{}, err
+		}
+		img, err := s.Image(ctx, ref, platform)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			if _, perr := s.Pull(ctx, ref, snapshotter.WithPlatform(platform)); perr != nil {
+				return Image{}, fmt.Errorf("%w (pull: %w)", err, perr)
+			}
+			img, err = s.Image(ctx, ref, platform)
+		}
+		if err != nil {
+			return Image{}, err
+		}
+		return unpacked(ctx, s, ref, img)
+	})
+}
+
+func unpacked(ctx context.Context, s *snapshotter.Store, ref string, img v1.Image) (Image, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return Image{}, fmt.Errorf("image %s: config: %w", ref, err)
+	}
+	layers, err := s.Unpack(ctx, img)
+	if err != nil {
+		return Image{}, fmt.Errorf("image %s: %w", ref, err)
+	}
+	p := v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
+	return Image{Platform: snapshotter.FormatPlatform(p), Layers: layers, Config: cf.Config}, nil
+}
+
+// hostPlatform is the platform crossdock runs on, such as linux/amd64.
+func hostPlatform() string { return snapshotter.FormatPlatform(snapshotter.HostPlatform()) }
+
+// samePlatform compares two platform strings after normalizing them
+// (linux/arm is linux/arm/v7).
+func samePlatform(a, b string) bool {
+	pa, errA := snapshotter.ParsePlatform(a)
+	pb, errB := snapshotter.ParsePlatform(b)
+	return errA == nil && errB == nil && snapshotter.FormatPlatform(pa) == snapshotter.FormatPlatform(pb)
+}
