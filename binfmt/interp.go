@@ -14,9 +14,12 @@ import (
 // debianPackage ships the static qemu-user interpreters.
 const debianPackage = "qemu-user-static"
 
-// findInterpreter looks for h's static qemu in the search path and returns
-// its absolute path.
+// findInterpreter returns the absolute path of h's static qemu: the one
+// given with WithInterpreter, else the first in the search path.
 func (o options) findInterpreter(h Handler) (string, error) {
+	if o.interpreter != "" {
+		return filepath.Abs(o.interpreter)
+	}
 	for _, dir := range o.searchPath {
 		if dir == "" {
 			continue

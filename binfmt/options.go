@@ -22,6 +22,7 @@ type options struct {
 	persist     bool
 	replace     bool
 	searchPath  []string
+	interpreter string // set: use this file, don't search
 	kernel      string // uname release, e.g. "6.1.0-18-amd64"
 	hostMachine string // uname machine, e.g. "x86_64"
 
@@ -73,6 +74,11 @@ func WithReplace() Option { return func(o *options) { o.replace = true } }
 func WithSearchPath(dirs ...string) Option {
 	return func(o *options) { o.searchPath = append([]string{}, dirs...) }
 }
+
+// WithInterpreter makes Install register path as the interpreter instead
+// of searching for qemu-ARCH-static (default: search). It must be a static
+// executable.
+func WithInterpreter(path string) Option { return func(o *options) { o.interpreter = path } }
 
 // WithKernelRelease overrides the kernel release that decides which flags
 // the kernel supports (default: uname -r).
