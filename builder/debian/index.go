@@ -80,7 +80,7 @@ func (a Archive) Index(ctx context.Context, arch string, opts ...Option) (*Index
 		return nil, err
 	}
 
-	ix := &Index{Archive: a, Arch: arch, byName: map[string][]*entry{}, providers: map[string][]provided{}}
+	ix := newIndex(a, arch)
 	for _, comp := range a.Components {
 		if err := ix.readComponent(ctx, rel, comp, o); err != nil {
 			return nil, err
@@ -89,14 +89,28 @@ func (a Archive) Index(ctx context.Context, arch string, opts ...Option) (*Index
 	if len(ix.byName) == 0 {
 		return nil, errdefs.NotFound(fmt.Errorf("%s: no packages for %s in %s", rel.url, arch, a))
 	}
+	ix.sort()
+	return ix, nil
+}
 
+func newIndex(a Archive, arch string) *Index {
+	return &Index{Archive: a, Arch: arch, byName: map[string][]*entry{}, providers: map[string][]provided{}}
+}
+
+// sort orders each package's versions highest first, and each virtual
+// name's providers by name, then version, highest first.
+func (ix *Index) sort() {
 	for _, versions := range ix.byName {
 		slices.SortStableFunc(versions, func(x, y *entry) int { return version.Compare(y.version, x.version) })
 	}
 	for _, ps := range ix.providers {
-		slices.SortStableFunc(ps, func(x, y provided) int { return strings.Compare(x.e.Name, y.e.Name) })
+		slices.SortStableFunc(ps, func(x, y provided) int {
+			if c := strings.Compare(x.e.Name, y.e.Name); c != 0 {
+				return c
+			}
+			return version.Compare(y.e.version, x.e.version)
+		})
 	}
-	return ix, nil
 }
 
 // readComponent fetches and parses COMPONENT/binary-ARCH/Packages.xz.
@@ -125,7 +139,7 @@ func (ix *Index) readComponent(ctx context.Context, rel *release, comp string, o
 		return fmt.Errorf("read %s: %w", name, err)
 	}
 	defer f.Close()
-	if err := ix.parsePackages(f); err != nil {
+	if err := ix.parseCompressed(f); err != nil {
 		return errdefs.Invalid(fmt.Errorf("%s (%s): %w", url, path, err))
 	}
 	return nil

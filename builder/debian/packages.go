@@ -13,14 +13,19 @@ import (
 	"pault.ag/go/debian/version"
 )
 
-// parsePackages reads an xz-compressed Packages file into the index.
-// Packages of another architecture than the index's (or "all") are skipped.
-func (ix *Index) parsePackages(r io.Reader) error {
+// parseCompressed reads an xz-compressed Packages file into the index.
+func (ix *Index) parseCompressed(r io.Reader) error {
 	zr, err := xz.NewReader(r, 0)
 	if err != nil {
 		return fmt.Errorf("xz: %w", err)
 	}
-	pr, err := control.NewParagraphReader(bufio.NewReaderSize(zr, 1<<20), nil)
+	return ix.parsePackages(bufio.NewReaderSize(zr, 1<<20))
+}
+
+// parsePackages reads a Packages file into the index. Packages of another
+// architecture than the index's (or "all") are skipped.
+func (ix *Index) parsePackages(r io.Reader) error {
+	pr, err := control.NewParagraphReader(r, nil)
 	if err != nil {
 		return err
 	}

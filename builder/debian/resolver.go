@@ -38,7 +38,11 @@ func (r *resolver) satisfy(rel dependency.Relation, from string, root bool) erro
 		}
 	}
 	for _, p := range poss {
-		if e := r.candidate(p); e != nil {
+		e, err := r.candidate(p)
+		if err != nil {
+			return err
+		}
+		if e != nil {
 			return r.pick(e, from)
 		}
 	}
@@ -62,8 +66,8 @@ func (r *resolver) satisfiedBySelected(p dependency.Possibility) bool {
 // candidate returns the package to select for p, or nil if none meets it:
 // the caller's chosen provider, then a real package of that name (highest
 // version that fits), then the provider whose name sorts first.
-func (r *resolver) candidate(p dependency.Possibility) *entry {
-	var provs []*entry
+func (r *resolver) candidate(p dependency.Possibility) (*entry, error) {
+	var provs []*entry // sorted by name, highest version first
 	for _, pv := range r.ix.providers[p.Name] {
 		if provideOK(p, pv) {
 			provs = append(provs, pv.e)
@@ -73,26 +77,25 @@ func (r *resolver) candidate(p dependency.Possibility) *entry {
 	if want, ok := r.opts.Providers[p.Name]; ok {
 		for _, e := range provs {
 			if e.Name == want {
-				return e
+				return e, nil
 			}
 		}
+		var names []string
+		for _, e := range provs {
+			names = append(names, e.Name)
+		}
+		return nil, errdefs.Invalid(fmt.Errorf("provider %s chosen for %s does not provide %s in %s (providers: %s)",
+			want, p.Name, p, r.ix.where(), strings.Join(slices.Compact(names), ", ")))
 	}
 	for _, e := range r.ix.byName[p.Name] {
 		if versionOK(p, e.version) {
-			return e
+			return e, nil
 		}
 	}
 	if len(provs) == 0 {
-		return nil
+		return nil, nil
 	}
-	// providers are sorted by name; among versions of one name, highest first.
-	best := provs[0]
-	for _, e := range provs[1:] {
-		if e.Name == best.Name && version.Compare(e.version, best.version) > 0 {
-			best = e
-		}
-	}
-	return best
+	return provs[0], nil
 }
 
 func versionOK(p dependency.Possibility, v version.Version) bool {
