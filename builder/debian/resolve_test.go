@@ -94,7 +94,7 @@ func TestResolveRules(t *testing.T) {
 			want: []string{"dma", "libc6", "mua"}},
 		{name: "cycle", in: []string{"chicken"}, opts: omit, want: []string{"chicken", "egg"}},
 		{name: "arch all and :any", in: []string{"tool:armhf"}, opts: ResolveOptions{OmitEssential: true, Providers: map[string]string{"awk": "mawk"}},
-			want: []string{"libc6", "mawk", "python3", "tool"},
+			want:  []string{"libc6", "mawk", "python3", "tool"},
 			check: func(t *testing.T, pkgs []Package) { assert.Equal(t, pkgs[3].Architecture, "all") }},
 		{name: "no recommends or suggests", in: []string{"recommender"}, opts: omit, want: []string{"recommender"}},
 		{name: "duplicates", in: []string{"dash", "dash"}, opts: omit, want: []string{"dash", "libc6"}},
