@@ -130,7 +130,7 @@ func Apply(ctx context.Context, root string, layer io.Reader, opts ...ApplyOptio
 		sum = sha256.New()
 		layer = io.TeeReader(layer, sum)
 	}
-	guard := &applyGuard{root: root, layer: name, lowers: o.lowers}
+	guard := newApplyGuard(root, o.merged, o.lowers)
 	aopts := []archive.ApplyOpt{archive.WithFilter(guard.filter)}
 	if !o.merged {
 		aopts = append(aopts,
@@ -138,6 +138,9 @@ func Apply(ctx context.Context, root string, layer io.Reader, opts ...ApplyOptio
 			archive.WithParents(reversed(o.lowers)))
 	}
 	if _, err := archive.Apply(ctx, root, layer, aopts...); err != nil {
+		return fmt.Errorf("apply layer %s: %w", name, err)
+	}
+	if err := guard.finish(); err != nil {
 		return fmt.Errorf("apply layer %s: %w", name, err)
 	}
 	if sum == nil {

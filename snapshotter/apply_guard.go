@@ -10,37 +10,95 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // applyGuard sees every tar header before containerd's archive.Apply acts
-// on it: it fails names and hardlink targets that climb out of the root,
-// and copies a lower layer's file up before a hardlink to it.
+// on it. It fails names and hardlink targets that climb out of the root;
+// resolves every parent folder through the merged view (applyResolver) and
+// rewrites the name to the result, so containerd writes no deeper than
+// that; handles whiteouts so that they act on lower layers only (see
+// apply_whiteout.go); and in overlay form copies a lower layer's file up
+// before a hardlink to it.
 type applyGuard struct {
-	root   string
-	layer  string
-	lowers []string // lowest first
+	root     string
+	merged   bool
+	lowers   []string // lowest first
+	resolver *applyResolver
+
+	own      map[string]bool      // paths this layer wrote: true for folders
+	whited   map[string]bool      // overlay form: paths this layer whited out
+	reopaque []string             // overlay form: folders made anew after a whiteout
+	copiedUp map[[2]uint64]string // lower inode -> its copy in this layer
+}
+
+func newApplyGuard(root string, merged bool, lowers []string) *applyGuard {
+	return &applyGuard{
+		root: root, merged: merged, lowers: lowers,
+		resolver: newApplyResolver(root, lowers),
+		own:      map[string]bool{},
+		whited:   map[string]bool{},
+		copiedUp: map[[2]uint64]string{},
+	}
 }
 
 func (g *applyGuard) filter(hdr *tar.Header) (bool, error) {
-	if _, err := applyRel(hdr.Name); err != nil {
-		return false, fmt.Errorf("entry %q: %w", hdr.Name, err)
+	entry := hdr.Name
+	rel, err := applyRel(hdr.Name)
+	if err != nil {
+		return false, fmt.Errorf("entry %q: %w", entry, err)
 	}
+	var target string
+	if hdr.Typeflag == tar.TypeLink {
+		if target, err = applyRel(hdr.Linkname); err != nil {
+			return false, fmt.Errorf("entry %q: hardlink target %q: %w", entry, hdr.Linkname, err)
+		}
+	}
+	if rel == "." {
+		return true, nil // containerd skips the root itself
+	}
+
+	name, err := g.resolver.resolveName(rel)
+	if err != nil {
+		return false, fmt.Errorf("entry %q: %w", entry, err)
+	}
+	g.resolver.changed(name, hdr.Typeflag == tar.TypeSymlink)
+	hdr.Name = name
+	if strings.HasPrefix(path.Base(name), applyWhiteoutPrefix) {
+		ok, err := g.whiteout(hdr, name)
+		if err != nil {
+			return false, fmt.Errorf("entry %q: %w", entry, err)
+		}
+		return ok, nil
+	}
+	g.wrote(name, hdr.Typeflag == tar.TypeDir)
 	if hdr.Typeflag != tar.TypeLink {
 		return true, nil
 	}
 
-	target, err := applyRel(hdr.Linkname)
-	if err != nil {
-		return false, fmt.Errorf("entry %q: hardlink target %q: %w", hdr.Name, hdr.Linkname, err)
+	if target, err = g.resolver.resolveName(target); err != nil {
+		return false, fmt.Errorf("entry %q: hardlink target %q: %w", entry, hdr.Linkname, err)
 	}
-	if len(g.lowers) > 0 {
+	hdr.Linkname = target
+	if !g.merged {
 		if err := g.copyUp(target); err != nil {
-			return false, fmt.Errorf("entry %q: hardlink to lower layer: %w", hdr.Name, err)
+			return false, fmt.Errorf("entry %q: hardlink to lower layer: %w", entry, err)
 		}
 	}
 	return true, nil
+}
+
+// wrote records that this layer writes name, and the folders above it.
+func (g *applyGuard) wrote(name string, dir bool) {
+	g.own[name] = dir
+	if dir && g.whited[name] {
+		g.reopaque = append(g.reopaque, name)
+	}
+	for p := path.Dir(name); p != "."; p = path.Dir(p) {
+		g.own[p] = true
+	}
 }
 
 // applyRel turns a tar name into a clean path relative to the root, or
@@ -73,59 +131,83 @@ func (g *applyGuard) copyUp(rel string) error {
 	if err := applyMkParents(g.root, lower, path.Dir(rel)); err != nil {
 		return err
 	}
-	return applyCopyEntry(filepath.Join(lower, rel), dst)
+
+	// Names of one lower inode copied up by this layer stay one inode.
+	src := filepath.Join(lower, rel)
+	fi, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	key := [2]uint64{st.Dev, st.Ino}
+	if first, ok := g.copiedUp[key]; ok {
+		return os.Link(filepath.Join(g.root, first), dst)
+	}
+	if err := applyCopyEntry(src, dst); err != nil {
+		return err
+	}
+	g.copiedUp[key] = rel
+	return nil
 }
 
 // applyLookupLower finds the lower folder whose file at rel the merged view
-// shows, walking from the top layer down without following symlinks: a
-// whiteout or a non-folder parent hides it, an opaque parent stops the
-// search below.
+// shows (see applyLookup).
 func applyLookupLower(lowers []string, rel string) (string, error) {
+	dir, _, err := applyLookup(reversed(lowers), rel)
+	if err == nil && dir == "" {
+		err = fmt.Errorf("%q: not in any lower layer: %w", rel, fs.ErrNotExist)
+	}
+	return dir, err
+}
+
+// applyLookup finds rel (clean, relative, its parents already resolved) in
+// the merged view of layers (top first), without following symlinks: a
+// whiteout or a non-folder parent hides it and what is below, an opaque
+// parent hides the layers below. It returns the layer that shows it and
+// its info, or "" if it is not there.
+func applyLookup(layers []string, rel string) (string, fs.FileInfo, error) {
 	parts := strings.Split(rel, "/")
-	for i := len(lowers) - 1; i >= 0; i-- {
-		found, stop, err := applyLookupIn(lowers[i], parts)
-		if err != nil || found {
-			return lowers[i], err
+	for _, layer := range layers {
+		fi, stop, err := applyLookupIn(layer, parts)
+		if err != nil || fi != nil {
+			return layer, fi, err
 		}
 		if stop {
 			break
 		}
 	}
-	return "", fmt.Errorf("%q: not in any lower layer: %w", rel, fs.ErrNotExist)
+	return "", nil, nil
 }
 
 // applyLookupIn looks for parts in one layer folder. stop says the layers
 // below must not be searched (the path is whited out or hidden here).
-func applyLookupIn(dir string, parts []string) (found, stop bool, err error) {
+func applyLookupIn(dir string, parts []string) (found fs.FileInfo, stop bool, err error) {
 	p := dir
 	for i, part := range parts {
 		p = filepath.Join(p, part)
 		fi, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			return false, false, nil
+			return nil, stop, nil
 		}
 		if err != nil {
-			return false, true, err
+			return nil, true, err
 		}
 		if snapIsWhiteout(fi) {
-			return false, true, nil
+			return nil, true, nil
 		}
 		if i == len(parts)-1 {
-			return true, false, nil
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			// TODO: a hardlink whose target's parent is a symlink in a
-			// lower layer is not followed; such a layer fails to apply.
-			return false, true, fmt.Errorf("%q: parent is a symlink", p)
+			return fi, false, nil
 		}
 		if !fi.IsDir() {
-			return false, true, nil
+			// A symlink or file here hides the layers below; a symlink
+			// parent was already followed by the caller's resolution.
+			return nil, true, nil
 		}
 		if snapIsOpaque(p) {
 			stop = true
 		}
 	}
-	return false, stop, nil
+	return nil, stop, nil
 }
 
 // applyMkParents creates the folders of rel (relative, clean) in root that
@@ -168,7 +250,7 @@ func applyCopyEntry(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	st := fi.Sys().(*unix.Stat_t)
+	st := fi.Sys().(*syscall.Stat_t)
 	switch {
 	case fi.Mode().IsRegular():
 		err = applyCopyFile(src, dst)
@@ -207,7 +289,7 @@ func applyCopyFile(src, dst string) error {
 
 // applyCopyMeta gives dst the owner, mode, xattrs and times of src (fi).
 func applyCopyMeta(src, dst string, fi fs.FileInfo) error {
-	st := fi.Sys().(*unix.Stat_t)
+	st := fi.Sys().(*syscall.Stat_t)
 	if err := os.Lchown(dst, int(st.Uid), int(st.Gid)); err != nil {
 		return err
 	}
@@ -220,6 +302,6 @@ func applyCopyMeta(src, dst string, fi fs.FileInfo) error {
 			return err
 		}
 	}
-	ts := []unix.Timespec{st.Atim, st.Mtim}
+	ts := []unix.Timespec{unix.Timespec(st.Atim), unix.Timespec(st.Mtim)}
 	return unix.UtimesNanoAt(unix.AT_FDCWD, dst, ts, unix.AT_SYMLINK_NOFOLLOW)
 }

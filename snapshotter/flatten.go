@@ -10,10 +10,10 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sys/unix"
 )
 
 // Flatten writes the merged tree of the snapshot folders dirs (lowest
@@ -179,7 +179,7 @@ func (fw *flatWriter) write(p string, e *flatEntry) error {
 	if err != nil {
 		return err
 	}
-	st := e.fi.Sys().(*unix.Stat_t)
+	st := e.fi.Sys().(*syscall.Stat_t)
 	if hdr.Typeflag == tar.TypeReg && st.Nlink > 1 {
 		key := flatInode{dev: st.Dev, ino: st.Ino}
 		if first, ok := fw.links[key]; ok {
@@ -224,7 +224,7 @@ func flatHeader(p string, e *flatEntry) (*tar.Header, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := e.fi.Sys().(*unix.Stat_t)
+	st := e.fi.Sys().(*syscall.Stat_t)
 	hdr.Name = p
 	if e.fi.IsDir() {
 		hdr.Name += "/"

@@ -1,0 +1,106 @@
+package snapshotter
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// applyMaxLinks bounds the symlinks followed while resolving one path, as
+// the kernel's ELOOP limit does.
+const applyMaxLinks = 255
+
+// applyResolver resolves folder paths of a layer in overlay form through
+// the merged view of the layer's own folder over the lower ones, with the
+// root as a hard boundary. containerd's Apply resolves symlinks only in the
+// folder it writes to, which in overlay form holds this one layer: a write
+// through a symlink that a lower layer made (the two-archive pattern of
+// CVE-2025-45582) would otherwise create a real folder that hides the
+// symlink, and the merged view would differ from a merged apply.
+type applyResolver struct {
+	layers []string // this layer's folder, then the lower ones, top first
+	cache  map[string]string
+	links  map[string]bool // paths found to be symlinks while resolving
+}
+
+func newApplyResolver(root string, lowers []string) *applyResolver {
+	return &applyResolver{
+		layers: append([]string{root}, reversed(lowers)...),
+		cache:  map[string]string{},
+		links:  map[string]bool{},
+	}
+}
+
+// changed tells the resolver that this layer writes rel, so that cached
+// resolutions through a symlink it replaces or adds are dropped.
+func (r *applyResolver) changed(rel string, symlink bool) {
+	if symlink || r.links[rel] || strings.HasPrefix(path.Base(rel), ".wh.") {
+		clear(r.cache)
+		clear(r.links)
+	}
+}
+
+// resolve returns the clean relative path that the folder rel (clean,
+// relative) names in the merged view, following every symlink on the way
+// with the root as boundary: an absolute target starts again at the root,
+// and ".." never climbs above it. Missing parts are kept as named.
+func (r *applyResolver) resolve(rel string) (string, error) {
+	if got, ok := r.cache[rel]; ok {
+		return got, nil
+	}
+	cur, rest, followed := ".", rel, 0
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, "/")
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, part)
+		layer, fi, err := applyLookup(r.layers, next)
+		if err != nil {
+			return "", err
+		}
+		if fi == nil || fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+
+		if followed++; followed > applyMaxLinks {
+			return "", fmt.Errorf("%q: %w", rel, unix.ELOOP)
+		}
+		target, err := os.Readlink(filepath.Join(layer, next))
+		if err != nil {
+			return "", err
+		}
+		r.links[next] = true
+		if path.IsAbs(target) {
+			cur = "."
+		}
+		rest = target + "/" + rest
+	}
+	r.cache[rel] = cur
+	return cur, nil
+}
+
+// resolveName resolves the parent folder of the entry name rel and joins
+// the last element, which is never followed (the entry replaces it).
+func (r *applyResolver) resolveName(rel string) (string, error) {
+	dir, base := path.Split(rel)
+	if dir == "" {
+		return rel, nil
+	}
+	parent, err := r.resolve(path.Clean(dir))
+	if err != nil {
+		return "", err
+	}
+	return path.Join(parent, base), nil
+}

@@ -1,0 +1,117 @@
+package snapshotter
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// OCI whiteout names: ".wh.NAME" deletes NAME of the lower layers,
+// ".wh..wh..opq" in a folder hides the lower layers' content of it.
+const (
+	applyWhiteoutPrefix = ".wh."
+	applyMetaPrefix     = ".wh..wh."
+	applyOpaqueMarker   = ".wh..wh..opq"
+)
+
+// whiteout handles the whiteout entry name (resolved) and says whether
+// containerd should still act on it (it does the overlay-form conversion).
+//
+// A whiteout acts on the lower layers only, wherever it stands in the tar:
+// what this layer wrote before it stays. containerd's own handling deletes
+// it (merged form) or fails (overlay form), so here:
+//   - .wh.X where this layer wrote X: a file X stays and hides the lower
+//     one anyway; a folder X stays and becomes opaque.
+//   - .wh.X otherwise: merged form deletes X; overlay form lets containerd
+//     make the 0/0 device, and a folder X written later in this layer
+//     becomes opaque (finish), so it does not merge with the lower X.
+//   - an opaque marker: merged form deletes what this layer did not write
+//     under the folder (containerd misses folders it made implicitly);
+//     overlay form lets containerd set the xattr, order does not matter.
+func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
+	dir, base := path.Split(name)
+	dir = path.Clean(dir)
+	switch {
+	case base == applyOpaqueMarker:
+		g.own[dir] = true
+		if g.merged {
+			return false, g.mergedOpaque(dir)
+		}
+		return true, nil
+	case strings.HasPrefix(base, applyMetaPrefix):
+		return false, nil // other AUFS metadata: nothing to apply
+	case base == applyWhiteoutPrefix:
+		return false, fmt.Errorf("whiteout names nothing: %w", fs.ErrInvalid)
+	}
+
+	victim := path.Join(dir, strings.TrimPrefix(base, applyWhiteoutPrefix))
+	if isDir, own := g.own[victim]; own {
+		switch {
+		case !isDir:
+			return false, nil
+		case g.merged:
+			return false, g.mergedOpaque(victim)
+		}
+		full := filepath.Join(g.root, victim)
+		return false, unix.Lsetxattr(full, snapOpaqueXattr, []byte("y"), 0)
+	}
+	if g.merged {
+		return false, os.RemoveAll(filepath.Join(g.root, victim))
+	}
+	g.whited[victim] = true
+	return true, nil
+}
+
+// mergedOpaque removes from the folder dir (merged form) everything this
+// layer did not write.
+func (g *applyGuard) mergedOpaque(dir string) error {
+	full := filepath.Join(g.root, dir)
+	fi, err := os.Lstat(full)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil || !fi.IsDir() {
+		return err
+	}
+	names, err := flatReadNames(full)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		rel := path.Join(dir, n)
+		isDir, own := g.own[rel]
+		switch {
+		case !own:
+			err = os.RemoveAll(filepath.Join(full, n))
+		case isDir:
+			err = g.mergedOpaque(rel)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish marks opaque the folders that this layer whited out and then
+// wrote anew (overlay form).
+func (g *applyGuard) finish() error {
+	for _, dir := range g.reopaque {
+		full := filepath.Join(g.root, dir)
+		fi, err := os.Lstat(full)
+		if err != nil || !fi.IsDir() {
+			continue // replaced again later in the layer
+		}
+		if err := unix.Lsetxattr(full, snapOpaqueXattr, []byte("y"), 0); err != nil {
+			return fmt.Errorf("mark %s opaque: %w", dir, err)
+		}
+	}
+	return nil
+}
