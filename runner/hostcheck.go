@@ -1,6 +1,11 @@
 package runner
 
-// binfmtCheck asks package binfmt whether a foreign platform can run here.
+import "github.com/crossdock/crossdock/binfmt"
+
+// binfmtCheck asks package binfmt whether binaries of a foreign platform
+// run here, inside containers too. Its error is marked as a host
+// requirement (exit code 3) and gives the reason and the fix.
 func binfmtCheck(platform string) error {
-	return nil
+	_, err := binfmt.Check(platform)
+	return err
 }

@@ -34,11 +34,11 @@ func main() {
 		os.Exit(99)
 	case "sleep":
 		fmt.Println("sleeping")
-		select {}
+		sleepForever()
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("ignoring SIGTERM")
-		select {}
+		sleepForever()
 	case "trap-term":
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, syscall.SIGTERM)
@@ -54,7 +54,7 @@ func main() {
 			exec.Command(os.Args[0], "child").Start()
 		}
 		fmt.Println("started orphans")
-		select {}
+		sleepForever()
 	case "child":
 		exec.Command(os.Args[0], "grandchild").Start()
 		os.Exit(0)
@@ -132,5 +132,13 @@ func serve(port string) {
 			n, _ := c.Read(b)
 			c.Write(append([]byte("pong "), b[:n]...))
 		}()
+	}
+}
+
+// sleepForever blocks without tripping Go's deadlock detector, which would
+// end a program whose only goroutine waits on nothing.
+func sleepForever() {
+	for {
+		time.Sleep(time.Hour)
 	}
 }
