@@ -73,11 +73,15 @@ func exists(path string) bool {
 
 // String is a one-line summary of binfmt_misc's state.
 func (s Status) String() string {
-	switch {
-	case !s.Mounted:
+	if !s.Mounted {
 		return fmt.Sprintf("binfmt_misc is not mounted at %s", s.Root)
-	case !s.Enabled:
-		return fmt.Sprintf("binfmt_misc at %s is disabled, %d handlers", s.Root, len(s.Handlers))
 	}
-	return fmt.Sprintf("binfmt_misc at %s is enabled, %d handlers", s.Root, len(s.Handlers))
+	state, plural := "enabled", "s"
+	if !s.Enabled {
+		state = "disabled"
+	}
+	if len(s.Handlers) == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("binfmt_misc at %s is %s, %d handler%s", s.Root, state, len(s.Handlers), plural)
 }
