@@ -73,7 +73,11 @@ func fetchOnly(t *testing.T, arch string, names ...string) []Deb {
 func indexFromText(t *testing.T, arch, text string) *Index {
 	t.Helper()
 	ix := newIndex(Archive{Mirror: "http://127.0.0.1:1/debian", Suite: "testing", Components: []string{"main"}}, arch)
-	assert.NilError(t, ix.parsePackages(strings.NewReader(text)))
+	entries, err := parsePackages(strings.NewReader(text), arch)
+	assert.NilError(t, err)
+	for _, e := range entries {
+		ix.add(e)
+	}
 	ix.sort()
 	return ix
 }

@@ -3,8 +3,7 @@ package debian
 import (
 	"context"
 	"fmt"
-	"os"
-	"slices"
+		"slices"
 	"strings"
 
 	"pault.ag/go/debian/dependency"
@@ -54,6 +53,7 @@ type Index struct {
 type entry struct {
 	Package
 	version    version.Version
+	provides   []provide
 	depends    *dependency.Dependency // parsed on first use
 	preDepends *dependency.Dependency
 }
@@ -133,14 +133,12 @@ func (ix *Index) readComponent(ctx context.Context, rel *release, comp string, o
 	if err != nil {
 		return err
 	}
-
-	f, err := os.Open(path)
+	entries, err := o.parsed(path, want.sha256, ix.Arch)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	defer f.Close()
-	if err := ix.parseCompressed(f); err != nil {
 		return errdefs.Invalid(fmt.Errorf("%s (%s): %w", url, path, err))
+	}
+	for _, e := range entries {
+		ix.add(e)
 	}
 	return nil
 }

@@ -13,40 +13,42 @@ import (
 	"pault.ag/go/debian/version"
 )
 
-// parseCompressed reads an xz-compressed Packages file into the index.
-func (ix *Index) parseCompressed(r io.Reader) error {
+// parseCompressed reads an xz-compressed Packages file.
+func parseCompressed(r io.Reader, arch string) ([]*entry, error) {
 	zr, err := xz.NewReader(r, 0)
 	if err != nil {
-		return fmt.Errorf("xz: %w", err)
+		return nil, fmt.Errorf("xz: %w", err)
 	}
-	return ix.parsePackages(bufio.NewReaderSize(zr, 1<<20))
+	return parsePackages(bufio.NewReaderSize(zr, 1<<20), arch)
 }
 
-// parsePackages reads a Packages file into the index. Packages of another
-// architecture than the index's (or "all") are skipped.
-func (ix *Index) parsePackages(r io.Reader) error {
+// parsePackages reads a Packages file. Packages of another architecture
+// than arch (or "all") are skipped.
+func parsePackages(r io.Reader, arch string) ([]*entry, error) {
 	pr, err := control.NewParagraphReader(r, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var entries []*entry
 	for {
 		p, err := pr.Next()
 		if err == io.EOF {
-			return nil
+			return entries, nil
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e, err := newEntry(p.Values)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if e.Architecture != ix.Arch && e.Architecture != "all" {
+		if e.Architecture != arch && e.Architecture != "all" {
 			continue
 		}
-		if err := ix.add(e); err != nil {
-			return err
+		if e.provides, err = parseProvides(e); err != nil {
+			return nil, err
 		}
+		entries = append(entries, e)
 	}
 }
 
@@ -79,26 +81,36 @@ func newEntry(v map[string]string) (*entry, error) {
 }
 
 // add records one package and what it provides.
-func (ix *Index) add(e *entry) error {
+func (ix *Index) add(e *entry) {
 	ix.byName[e.Name] = append(ix.byName[e.Name], e)
+	for _, p := range e.provides {
+		ix.providers[p.Name] = append(ix.providers[p.Name], provided{e: e, version: p.Version})
+	}
+}
+
+// provide is one name in a Provides field, perhaps with an "=" version.
+type provide struct{ Name, Version string }
+
+func parseProvides(e *entry) ([]provide, error) {
 	if e.Provides == "" {
-		return nil
+		return nil, nil
 	}
 	prov, err := dependency.Parse(e.Provides)
 	if err != nil {
-		return fmt.Errorf("package %s: Provides %q: %w", e.Name, e.Provides, err)
+		return nil, fmt.Errorf("package %s: Provides %q: %w", e.Name, e.Provides, err)
 	}
+	var out []provide
 	for _, p := range prov.GetAllPossibilities() {
-		pv := provided{e: e}
+		pv := provide{Name: p.Name}
 		if p.Version != nil {
 			if p.Version.Operator != "=" {
-				return fmt.Errorf("package %s: Provides %s: only = versions are allowed", e.Name, p)
+				return nil, fmt.Errorf("package %s: Provides %s: only = versions are allowed", e.Name, p)
 			}
-			pv.version = p.Version.Number
+			pv.Version = p.Version.Number
 		}
-		ix.providers[p.Name] = append(ix.providers[p.Name], pv)
+		out = append(out, pv)
 	}
-	return nil
+	return out, nil
 }
 
 // deps returns the parsed Pre-Depends and Depends of a package.
