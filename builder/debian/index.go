@@ -3,7 +3,7 @@ package debian
 import (
 	"context"
 	"fmt"
-		"slices"
+	"slices"
 	"strings"
 
 	"pault.ag/go/debian/dependency"
