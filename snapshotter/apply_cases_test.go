@@ -126,6 +126,10 @@ func atCases() []atCase {
 			"tmp": "dir", "tmp/pwned2": "file q", "up": "symlink ../../..",
 		},
 	}, {
+		name:   "L2 without its climbing entries",
+		layers: [][]atEnt{atL2Entries(false, false)},
+		want:   atL2Safe,
+	}, {
 		name: "folder replaced by a file and a file by a folder",
 		layers: [][]atEnt{
 			{atDir("d/"), atFile("d/inner", "1"), atFile("f", "2")},
