@@ -102,6 +102,10 @@ func wrapImage(img v1.Image) (v1.ImageIndex, error) {
 	return mutate.AppendManifests(empty.Index, add), nil
 }
 
+// TODO: readers hold the store lock only while reading index.json, not
+// while reading blobs, so a prune that runs at the same time as a run of
+// a just-removed image can delete blobs under it; the user sees a "blob
+// is not in the store" error and must pull again.
 // Image returns the image ref names for platform ("" means the host's).
 // For an index it picks the entry as SelectManifest does; an error wraps
 // ErrNoPlatform if the index has none that fits, and errdefs.NotFound if it

@@ -58,6 +58,9 @@ func withTag(ref string) string {
 	return ref + ":latest"
 }
 
+// TODO: go-containerregistry also speaks plain HTTP to RFC 1918 registry
+// addresses after HTTPS fails; crossdock does not turn that off, so a
+// private-network registry without TLS still works, unencrypted.
 // isLoopback reports whether a registry host (with optional port) is on the
 // loopback interface.
 func isLoopback(hostport string) bool {

@@ -45,6 +45,11 @@ func NewRegistry(dir string) (http.Handler, error) {
 	return h, nil
 }
 
+// TODO: go-containerregistry's registry keeps chunked (PATCH) uploads in
+// memory until they complete, so pushing a layer of several GB to the
+// embedded registry needs that much RAM; monolithic uploads stream to disk.
+// TODO: manifests.jsonl is never compacted; a registry with many pushes
+// replays every one of them at start, which users see as a slower start.
 // registryHandler wraps go-containerregistry's in-memory-manifest registry.
 type registryHandler struct {
 	inner   http.Handler
