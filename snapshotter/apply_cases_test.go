@@ -1,9 +1,11 @@
 package snapshotter
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"gotest.tools/v3/assert"
@@ -126,6 +128,25 @@ func atCases() []atCase {
 			"tmp": "dir", "tmp/pwned2": "file q", "up": "symlink ../../..",
 		},
 	}, {
+		name: "ownership, modes, mtimes, xattrs, devices and fifos",
+		layers: [][]atEnt{
+			{atOwner(atMode(atDir("srv/"), 0o1777), 1000, 100), atDir("dev/"), atDir("run/"),
+				atOwner(atMode(atFile("srv/suid", "s"), 0o6755), 1000, 1000),
+				atTime(atFile("srv/old", "o"), time.Unix(1000000000, 0)),
+				atXattr(atFile("srv/tagged", "t"), "user.note", "hi"),
+				atDev(tar.TypeChar, "dev/null", 1, 3), atDev(tar.TypeFifo, "run/fifo", 0, 0)},
+			{atOwner(atMode(atFile("srv/suid2", "s2"), 0o2711), 7, 8)},
+		},
+		want: map[string]string{
+			"dev": "dir", "dev/null": "char 1:3 mode=0666",
+			"run": "dir", "run/fifo": "fifo",
+			"srv":        "dir mode=1777 owner=1000:100",
+			"srv/old":    "file o mtime=1000000000",
+			"srv/suid":   "file s mode=6755 owner=1000:1000",
+			"srv/suid2":  "file s2 mode=2711 owner=7:8",
+			"srv/tagged": "file t xattr:user.note=hi",
+		},
+	}, {
 		name:   "L2 without its climbing entries",
 		layers: [][]atEnt{atL2Entries(false, false)},
 		want:   atL2Safe,
@@ -143,6 +164,29 @@ func atCases() []atCase {
 func atMode(e atEnt, mode int64) atEnt {
 	e.hdr.Mode = mode
 	return e
+}
+
+func atOwner(e atEnt, uid, gid int) atEnt {
+	e.hdr.Uid, e.hdr.Gid = uid, gid
+	return e
+}
+
+func atTime(e atEnt, mtime time.Time) atEnt {
+	e.hdr.ModTime = mtime
+	return e
+}
+
+func atXattr(e atEnt, key, value string) atEnt {
+	e.hdr.PAXRecords = map[string]string{"SCHILY.xattr." + key: value}
+	return e
+}
+
+func atDev(typ byte, name string, major, minor int64) atEnt {
+	mode := int64(0o644)
+	if typ == tar.TypeChar {
+		mode = 0o666
+	}
+	return atEnt{hdr: tar.Header{Name: name, Typeflag: typ, Mode: mode, Devmajor: major, Devminor: minor}}
 }
 
 func atLayers(t testing.TB, tc atCase) []v1.Layer {

@@ -41,8 +41,11 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 	switch {
 	case base == applyOpaqueMarker:
 		g.own[dir] = true
-		if g.merged {
+		switch {
+		case g.merged:
 			return false, g.mergedOpaque(dir)
+		case dir == ".":
+			return false, g.rootOpaque()
 		}
 		return true, nil
 	case strings.HasPrefix(base, applyMetaPrefix):
@@ -95,6 +98,36 @@ func (g *applyGuard) mergedOpaque(dir string) error {
 		}
 		if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// rootOpaque hides everything the lower layers hold (overlay form), for
+// an opaque marker at the top of the tree: overlayfs ignores the opaque
+// xattr on a layer's root, so every name in a lower root gets a whiteout
+// instead, unless this layer wrote it (a folder of its own becomes opaque).
+func (g *applyGuard) rootOpaque() error {
+	for _, lower := range g.lowers {
+		names, err := flatReadNames(lower)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			full := filepath.Join(g.root, n)
+			isDir, own := g.own[n]
+			switch {
+			case own && isDir:
+				err = unix.Lsetxattr(full, snapOpaqueXattr, []byte("y"), 0)
+			case own || g.whited[n]:
+				continue
+			default:
+				g.whited[n] = true
+				err = unix.Mknod(full, unix.S_IFCHR, 0)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
