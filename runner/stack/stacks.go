@@ -64,10 +64,10 @@ type Stack struct {
 
 // ServiceRecord is one service of a running stack.
 type ServiceRecord struct {
-	Name      string  `json:"name"`
-	Container string  `json:"container"` // the runner's container ID
-	IP        string  `json:"ip"`
-	Netns     string  `json:"netns"`
+	Name      string        `json:"name"`
+	Container string        `json:"container"` // the runner's container ID
+	IP        string        `json:"ip"`
+	Netns     string        `json:"netns"`
 	Health    *Health       `json:"health,omitempty"`
 	Restart   RestartPolicy `json:"restart"`
 }
@@ -139,3 +139,5 @@ func (s *Stacks) save(st *Stack) error {
 	}
 	return atomicfile.WriteFile(s.recordPath(st.Project), data, 0o644)
 }
+
+var _ Runtime = (*runner.Runtime)(nil)
