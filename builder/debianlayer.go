@@ -1,0 +1,154 @@
+package builder
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/crossdock/crossdock/builder/debian"
+	"github.com/crossdock/crossdock/internal/errdefs"
+)
+
+// archive is the Debian archive a debian source reads: the mirror from
+// WithMirror, else the spec's, else the host's apt sources.
+func (b *build) archive(suite string) (debian.Archive, error) {
+	host, hostErr := debian.HostArchive()
+	a := debian.Archive{Suite: suite, Components: []string{"main"}}
+	switch {
+	case b.opts.mirror != "":
+		a.Mirror = b.opts.mirror
+	case b.spec.Mirror != "":
+		a.Mirror = b.spec.Mirror
+	case hostErr != nil:
+		return a, errdefs.Invalid(fmt.Errorf("debian: no mirror in the spec or --mirror, "+
+			"and the host's apt sources name none: %w", hostErr))
+	default:
+		a.Mirror = host.Mirror
+	}
+	if hostErr == nil && strings.TrimSuffix(host.Mirror, "/") == strings.TrimSuffix(a.Mirror, "/") {
+		a.Components, a.Keyring = host.Components, host.Keyring
+	}
+	return a, nil
+}
+
+func (b *build) debianCache() string { return filepath.Join(b.opts.cacheDir, "debian") }
+
+// pinDebian resolves the source's packages and their dependencies for
+// every Debian architecture the targets need.
+func (b *build) pinDebian(ctx context.Context, i int, src *Source, prev *LockedLayer) (*LockedDebian, error) {
+	d := src.Debian
+	var arches []string
+	for _, t := range b.targets {
+		arches = append(arches, t.Debian)
+	}
+	if prev != nil && prev.Debian != nil && covered(prev.Debian.Packages, arches) {
+		return prev.Debian, nil
+	}
+	if b.opts.locked {
+		return nil, errdefs.Invalid(fmt.Errorf("lockfile %s: layer %d (debian) pins no "+
+			"packages for %v (run crossdock lock)", b.opts.lockPath, i+1, arches))
+	}
+	a, err := b.archive(d.Suite)
+	if err != nil {
+		return nil, err
+	}
+	out := &LockedDebian{Mirror: a.Mirror, Suite: d.Suite, Packages: map[string][]LockedPackage{}}
+	for _, arch := range arches {
+		if _, done := out.Packages[arch]; done {
+			continue
+		}
+		ix, err := a.Index(ctx, arch, debian.WithCacheDir(b.debianCache()))
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: debian %s %s: %w", b.spec.Path, src.Line, d.Suite, arch, err)
+		}
+		pkgs, err := ix.Resolve(d.Packages, debian.ResolveOptions{})
+		if err != nil {
+			return nil, errdefs.Invalid(fmt.Errorf("%s:%d: %w", b.spec.Path, src.Line, err))
+		}
+		for _, p := range pkgs {
+			out.Packages[arch] = append(out.Packages[arch], LockedPackage{Name: p.Name,
+				Version: p.Version, Architecture: p.Architecture, Filename: p.Filename,
+				SHA256: p.SHA256, Size: p.Size})
+		}
+	}
+	return out, nil
+}
+
+// debianLayer unpacks the pinned packages for t: every data.tar entry, then
+// the fixups that maintainer scripts would have made. No maintainer script
+// runs.
+func (b *build) debianLayer(ctx context.Context, i int, pin *LockedDebian, t target) (*layerRecord, error) {
+	pkgs := pin.Packages[t.Debian]
+	if len(pkgs) == 0 {
+		return nil, errdefs.Invalid(fmt.Errorf("lockfile %s: layer %d (debian) pins no "+
+			"packages for %s (run crossdock lock)", b.opts.lockPath, i+1, t.Debian))
+	}
+	key := layerKey("debian", pkgs, b.epoch.Unix(), b.prio(), debianFixupsVersion)
+	rec, cached, err := b.cachedLayer(ctx, key, b.prio(), func(tr *tree) error {
+		return b.unpackDebs(ctx, tr, pin, pkgs, t)
+	})
+	for _, c := range b.cleanup {
+		c()
+	}
+	b.cleanup = nil
+	if err == nil && cached {
+		b.opts.report(Event{Platform: t.String(), Layer: i + 1, Kind: "debian", Step: "cached"})
+	}
+	return rec, err
+}
+
+func (b *build) unpackDebs(ctx context.Context, tr *tree, pin *LockedDebian,
+	pkgs []LockedPackage, t target) error {
+	a, err := b.archive(pin.Suite)
+	if err != nil {
+		return err
+	}
+	var want []debian.Package
+	for _, p := range pkgs {
+		want = append(want, debian.Package{Name: p.Name, Version: p.Version,
+			Architecture: p.Architecture, Filename: p.Filename, SHA256: p.SHA256, Size: p.Size})
+	}
+	debs, err := debian.FetchAll(ctx, a, want, b.debianCache())
+	if err != nil {
+		if errors.Is(err, debian.ErrDigestMismatch) {
+			return errdefs.Invalid(fmt.Errorf("lockfile %s: a pinned .deb for %s does not "+
+				"match its sha256: %w", b.opts.lockPath, t.Debian, err))
+		}
+		return fmt.Errorf("debian packages for %s: %w", t.Debian, err)
+	}
+
+	spool, err := os.CreateTemp(filepath.Join(b.opts.cacheDir, "tmp"), "debs-*")
+	if err != nil {
+		return err
+	}
+	// The spool holds file contents until the tree is written; it is
+	// removed now and kept open, so nothing is left if the build dies.
+	os.Remove(spool.Name())
+	b.cleanup = append(b.cleanup, spool.Close)
+	var off int64
+	for _, d := range debs {
+		err := debian.DataEntries(d.Path, func(h *tar.Header, r io.Reader) error {
+			if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+				tr.add(h, nil)
+				return nil
+			}
+			n, err := io.Copy(spool, r)
+			if err != nil {
+				return err
+			}
+			start := off
+			off += n
+			tr.add(h, func() (io.Reader, error) { return io.NewSectionReader(spool, start, n), nil })
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("debian package %s (%s, %s): %w", d.Name, d.Version, t.Debian, err)
+		}
+	}
+	return debianFixups(tr, pkgs, t)
+}
