@@ -44,6 +44,8 @@ func (f *fixer) dpkgDatabase() ([]Entry, error) {
 			out = append(out, fileEntry(info+".md5sums", 0o644, sums))
 		}
 	}
+	// format 1: info files of Multi-Arch: same packages are NAME:ARCH.*
+	out = append(out, fileEntry("var/lib/dpkg/info/format", 0o644, []byte("1\n")))
 	return append(out, fileEntry("var/lib/dpkg/status", 0o644, status.Bytes())), nil
 }
 
