@@ -98,3 +98,23 @@ func TestIdentifyNotELF(t *testing.T) {
 		})
 	}
 }
+
+// A GCC-built armhf binary from Debian (hello:armhf, which .ci/setup
+// installs) declares its float ABI in e_flags and its architecture in
+// .ARM.attributes.
+func TestIdentifyDebianArmhf(t *testing.T) {
+	const hello = "/usr/bin/hello"
+	info, err := binfmt.IdentifyFile(hello)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skip("needs hello:armhf (apt-get install hello:armhf; .ci/setup installs it)")
+	}
+	assert.NilError(t, err)
+	if info.Machine != elf.EM_ARM {
+		t.Skipf("%s is the %s build, not hello:armhf", hello, info.Machine)
+	}
+	assert.Equal(t, info.FloatABI, binfmt.FloatHard)
+	assert.Equal(t, info.ARMArch, "v7")
+	assert.Equal(t, info.Interpreter, "/lib/ld-linux-armhf.so.3")
+	assert.Check(t, info.PIE())
+	assert.Equal(t, info.Platform().String(), "linux/arm/v7")
+}

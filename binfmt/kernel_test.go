@@ -1,6 +1,7 @@
 package binfmt_test
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -130,6 +131,17 @@ func TestRealRegistration(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		assert.NilError(t, err, "%s", out)
 		assert.Check(t, is.Contains(string(out), "machine=armv7l"))
+	})
+
+	// A dynamically linked armhf program from Debian runs too; its loader
+	// comes from the host's armhf libc6.
+	t.Run("debian armhf", func(t *testing.T) {
+		if info, err := binfmt.IdentifyFile("/usr/bin/hello"); err != nil || info.Machine != elf.EM_ARM {
+			t.Skip("needs hello:armhf (.ci/setup installs it)")
+		}
+		out, err := exec.Command("/usr/bin/hello").CombinedOutput()
+		assert.NilError(t, err, "%s", out)
+		assert.Equal(t, string(out), "Hello, world!\n")
 	})
 
 	d, err := binfmt.CheckFile(prog)
