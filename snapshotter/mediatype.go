@@ -2,8 +2,6 @@ package snapshotter
 
 import (
 	"bytes"
-	"io"
-	"os"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -26,5 +24,3 @@ func mediaTypeOf(mt string, isIndex bool) types.MediaType {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
-
-func openFile(path string) (io.ReadCloser, error) { return os.Open(path) }

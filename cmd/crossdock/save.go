@@ -11,11 +11,12 @@ func init() {
 	register("save", func() *command {
 		fs := newFlags("save")
 		out := fs.StringP("output", "o", "", "tar file to write (required)")
-		platform := fs.String("platform", "", "platform to tag when an image is an index (default: the host's)")
+		platform := fs.String("platform", "", "platform that manifest.json tags, for docker load before Docker 25 "+
+			"(the other platforms load untagged there; the OCI index.json part keeps the whole index) "+
+			"(default: the host's)")
 		return &command{
-			name: "save",
-			summary: "write images to a tar file that docker load reads; every pulled platform " +
-				"of an index goes in, one of them (--platform) tagged, the others loaded untagged",
+			name:    "save",
+			summary: "write images to a tar file that docker load reads; an index keeps every platform",
 			usage:   "save -o FILE.tar REF... [--platform P]",
 			example: "crossdock save -o robot.tar --platform linux/arm/v7 owner/robot:v1",
 			flags:   fs,
