@@ -20,7 +20,7 @@ import (
 func resolveUser(rootfs, spec string) (specs.User, error) {
 	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
 	if userPart == "" {
-		userPart = "root"
+		userPart = "0" // root, which needs no /etc/passwd
 	}
 	passwd := readDB(rootfs, "/etc/passwd")
 	groups := readDB(rootfs, "/etc/group")

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+func init() {
+	register("stop", func() *command {
+		fs := newFlags("stop")
+		secs := fs.IntP("time", "t", 10, "seconds to wait after SIGTERM before SIGKILL")
+		return &command{
+			name:    "stop",
+			summary: "stop containers: SIGTERM, then SIGKILL after a timeout",
+			usage:   "stop [-t SECONDS] CONTAINER...",
+			example: "crossdock stop -t 5 steady_engelberger",
+			flags:   fs,
+			run: func(ctx context.Context, e *env, args []string) error {
+				return eachContainer(ctx, e, "stop", args, func(ctx context.Context, name string) error {
+					rt, err := newRuntime(e)
+					if err != nil {
+						return err
+					}
+					return rt.Stop(ctx, name, time.Duration(*secs)*time.Second)
+				})
+			},
+		}
+	})
+}
+
+// eachContainer applies do to every named container, printing each name
+// done (as Docker does) and going on after a failure; the first error is
+// returned.
+func eachContainer(ctx context.Context, e *env, verb string, names []string,
+	do func(ctx context.Context, name string) error) error {
+	if len(names) == 0 {
+		return usageError("%s needs at least one container name or ID", verb)
+	}
+	var first error
+	for _, n := range names {
+		if err := do(ctx, n); err != nil {
+			if first == nil {
+				first = err
+			} else {
+				fmt.Fprintf(e.stderr, "crossdock: %v\n", err)
+			}
+			continue
+		}
+		fmt.Fprintln(e.stdout, n)
+	}
+	return first
+}
