@@ -187,4 +187,3 @@ func tarDir(w io.Writer, dir string) error {
 	}
 	return tw.Close()
 }
-
