@@ -24,8 +24,7 @@ type Handler struct {
 	Platform v1.Platform
 }
 
-// Handlers is the table of qemu-user targets crossdock knows, in the
-// order `crossdock binfmt status` lists them.
+// handlers is the table of qemu-user targets crossdock knows.
 //
 // TODO: MIPS is missing: o32 and n32 binaries share ELFCLASS32 and
 // EM_MIPS and differ only in e_flags, so a user with a MIPS image gets

@@ -81,7 +81,7 @@ func Install(h Handler, opts ...Option) (Result, error) {
 		return res, err
 	}
 
-	res.Action, res.Previous, err = o.register(want)
+	res.Action, res.Previous, err = o.register(want, true)
 	if err != nil {
 		return res, err
 	}
@@ -96,14 +96,16 @@ func Install(h Handler, opts ...Option) (Result, error) {
 	return res, nil
 }
 
-// register brings the kernel's entry to want and says how.
-func (o options) register(want Entry) (Action, *Entry, error) {
+// register brings the kernel's entry to want and says how. When another
+// process registers the same name between our read and our write, the
+// kernel answers EEXIST, and (once) the entry is read and compared again.
+func (o options) register(want Entry, retry bool) (Action, *Entry, error) {
 	have, err := o.readEntry(want.Name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		err = o.write(registerFile, want.registerLine())
-		if errors.Is(err, syscall.EEXIST) {
-			return o.register(want) // registered since we looked: compare again
+		if errors.Is(err, syscall.EEXIST) && retry {
+			return o.register(want, false)
 		}
 		return Registered, nil, err
 	case err != nil:
@@ -159,7 +161,8 @@ func conflict(have, want Entry) error {
 
 // Uninstall removes the handler named after h from binfmt_misc, whoever
 // registered it, and crossdock's drop-in for it. Drop-ins of other names
-// are left alone.
+// are left alone. With binfmt_misc not mounted there is nothing to remove
+// (Action Absent).
 func Uninstall(h Handler, opts ...Option) (Result, error) {
 	o := newOptions(opts)
 	res := Result{Handler: h, Action: Absent}
@@ -168,8 +171,8 @@ func Uninstall(h Handler, opts ...Option) (Result, error) {
 	if res.DropIn, err = o.removeDropIn(h); err != nil {
 		return res, err
 	}
-	if err := o.checkMounted(); err != nil {
-		return res, err
+	if o.checkMounted() != nil {
+		return res, nil
 	}
 	have, err := o.readEntry(h.Name())
 	if errors.Is(err, fs.ErrNotExist) {

@@ -201,3 +201,9 @@ func TestPersistAndUninstall(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, un.Action, Absent)
 }
+
+func TestUninstallNotMounted(t *testing.T) {
+	res, err := Uninstall(arm, WithRoot(t.TempDir()), WithPersistDir(t.TempDir()))
+	assert.NilError(t, err)
+	assert.Equal(t, res.Action, Absent)
+}

@@ -43,6 +43,11 @@ func kernelAtLeast(release string, major, minor int) bool {
 //     Linux 5.12 does the kernel tell qemu (AT_FLAGS) that P is in effect;
 //     on older kernels a plain qemu-ARCH-static would take the extra
 //     argument for the program, so P is left out there.
+//
+// TODO: qemu's version is not checked: a qemu-user that predates AT_FLAGS
+// support (before 6.0) does not know P is set, so every emulated program
+// sees its argv shifted by one (its own name as an extra first argument);
+// Debian 12 ships 7.2, which reads AT_FLAGS.
 func wantedFlags(release string) string {
 	if kernelAtLeast(release, 5, 12) {
 		return "POCF"
