@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 
 // buildProg cross-compiles testdata/argv, static, for goarch (and goarm
 // for arm), once per test binary, and returns the binary's path.
-func buildProg(t *testing.T, goarch, goarm string) string {
+func buildProg(t testing.TB, goarch, goarm string) string {
 	t.Helper()
 	key := goarch + goarm
 	progMu.Lock()
