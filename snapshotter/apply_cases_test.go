@@ -112,6 +112,13 @@ func atCases() []atCase {
 		},
 		want: map[string]string{"l1": "symlink l2", "l2": "symlink ../..", "x": "file x"},
 	}, {
+		name: "a symlink replaces a folder in the middle of a layer",
+		layers: [][]atEnt{
+			{atDir("y/")},
+			{atFile("x/a", "1"), atSym("x", "y"), atFile("x/b", "2")},
+		},
+		want: map[string]string{"x": "symlink y", "y": "dir", "y/b": "file 2"},
+	}, {
 		name: "dotdot inside a symlink target",
 		layers: [][]atEnt{
 			{atDir("a/"), atSym("s", "a/../../../etc"), atFile("s/f", "f")},

@@ -36,12 +36,22 @@ func newApplyResolver(root string, lowers []string) *applyResolver {
 	}
 }
 
-// changed tells the resolver that this layer writes rel, so that cached
-// resolutions through a symlink it replaces or adds are dropped.
+// changed tells the resolver that this layer writes rel. A new symlink
+// changes only the resolutions that passed through its path; replacing a
+// symlink that was followed, or a whiteout, may change any.
 func (r *applyResolver) changed(rel string, symlink bool) {
-	if symlink || r.links[rel] || strings.HasPrefix(path.Base(rel), ".wh.") {
+	if r.links[rel] || strings.HasPrefix(path.Base(rel), applyWhiteoutPrefix) {
 		clear(r.cache)
 		clear(r.links)
+		return
+	}
+	if !symlink {
+		return
+	}
+	for k, v := range r.cache {
+		if v == rel || strings.HasPrefix(v, rel+"/") {
+			delete(r.cache, k)
+		}
 	}
 }
 
