@@ -42,6 +42,9 @@ func (p Package) String() string {
 type Index struct {
 	Archive Archive
 	Arch    string
+	// SignedBy names the key that signed the release file (its first
+	// user ID), e.g. for a build report.
+	SignedBy string
 
 	// byName holds every version of a package, highest first.
 	byName map[string][]*entry
@@ -81,6 +84,7 @@ func (a Archive) Index(ctx context.Context, arch string, opts ...Option) (*Index
 	}
 
 	ix := newIndex(a, arch)
+	ix.SignedBy = rel.signer
 	for _, comp := range a.Components {
 		if err := ix.readComponent(ctx, rel, comp, o); err != nil {
 			return nil, err

@@ -26,6 +26,7 @@ func TestIndexReal(t *testing.T) {
 		t.Run(arch, func(t *testing.T) {
 			ix := realIndex(t, arch) // fails unless InRelease verifies
 			assert.Assert(t, ix.Len() > 10000, "only %d packages", ix.Len())
+			assert.Assert(t, is.Contains(ix.SignedBy, "Debian"), ix.SignedBy)
 
 			libc, ok := ix.Lookup("libc6")
 			assert.Assert(t, ok)
@@ -176,11 +177,19 @@ func TestIndexVerification(t *testing.T) {
 				arch.Keyring = tc.keyring
 			}
 
-			cache := t.TempDir()
+			// Successes share the test cache (and its parsed index); each
+			// failure gets an empty cache, to show nothing is kept.
+			cache := testCache
+			if len(tc.err) > 0 {
+				cache = t.TempDir()
+			}
 			ix, err := arch.Index(context.Background(), "armhf", WithCacheDir(cache))
 			if len(tc.err) == 0 {
 				assert.NilError(t, err)
 				assert.Equal(t, ix.Len(), realIndex(t, "armhf").Len())
+				if tc.keyring != "" {
+					assert.Equal(t, ix.SignedBy, "crossdock test archive <test@crossdock.invalid>")
+				}
 				return
 			}
 			assert.Assert(t, err != nil)

@@ -91,9 +91,8 @@ func verifyRelease(url string, data []byte, keys openpgp.EntityList, now time.Ti
 	}
 
 	r := &release{url: url, byHash: p.Values["Acquire-By-Hash"] == "yes", files: map[string]fileHash{}}
-	for _, id := range signer.Identities {
-		r.signer = id.Name
-		break
+	if ids := sortedKeys(signer.Identities); len(ids) > 0 {
+		r.signer = ids[0]
 	}
 	for _, line := range strings.Split(p.Values["SHA256"], "\n") {
 		f := strings.Fields(line)
