@@ -16,7 +16,9 @@ import (
 // binfmt_misc entry that sends them to qemu.
 type Handler struct {
 	// Arch is qemu's name for the target: "arm", "aarch64", "x86_64".
-	Arch    string
+	Arch string
+	// Class, Data and Machine are the ELF header fields (e_ident[EI_CLASS],
+	// e_ident[EI_DATA], e_machine) of the target's executables.
 	Class   elf.Class
 	Data    elf.Data
 	Machine elf.Machine
