@@ -119,6 +119,13 @@ func atCases() []atCase {
 		},
 		want: map[string]string{"x": "symlink y", "y": "dir", "y/b": "file 2"},
 	}, {
+		name: "a folder made implicitly where a whiteout of the same layer stood",
+		layers: [][]atEnt{
+			{atDir("d/"), atFile("d/old", "o")},
+			{atWhiteout("d"), atFile("d/x", "1")},
+		},
+		want: map[string]string{"d": "dir", "d/x": "file 1"},
+	}, {
 		name: "dotdot inside a symlink target",
 		layers: [][]atEnt{
 			{atDir("a/"), atSym("s", "a/../../../etc"), atFile("s/f", "f")},
@@ -227,4 +234,22 @@ func TestApplyCases(t *testing.T) {
 			assert.DeepEqual(t, atTarTree(t, &buf), tc.want)
 		})
 	}
+}
+
+// TestApplyUnderAFile checks that a layer writing below a name that a
+// lower layer holds as a file fails in both forms, as a write to the
+// mounted overlay would, naming the entry.
+func TestApplyUnderAFile(t *testing.T) {
+	testhost.RequireRoot(t)
+	ctx := context.Background()
+	layers := atLayers(t, atCase{layers: [][]atEnt{{atFile("d", "file")}, {atFile("d/x", "1")}}})
+
+	root := t.TempDir()
+	assert.NilError(t, flatApplyMerged(ctx, root, layers[0]))
+	err := flatApplyMerged(ctx, root, layers[1])
+	assert.ErrorContains(t, err, "not a directory")
+
+	_, err = NewSnapshots(t.TempDir()).Prepare(ctx, layers)
+	assert.ErrorContains(t, err, `entry "d/x"`)
+	assert.ErrorContains(t, err, "not a directory")
 }

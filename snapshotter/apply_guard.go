@@ -4,15 +4,11 @@ import (
 	"archive/tar"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // applyGuard sees every tar header before containerd's archive.Apply acts
@@ -73,7 +69,9 @@ func (g *applyGuard) filter(hdr *tar.Header) (bool, error) {
 		}
 		return ok, nil
 	}
-	g.wrote(name, hdr.Typeflag == tar.TypeDir)
+	if err := g.wrote(name, hdr.Typeflag == tar.TypeDir); err != nil {
+		return false, fmt.Errorf("entry %q: %w", entry, err)
+	}
 	if hdr.Typeflag != tar.TypeLink {
 		return true, nil
 	}
@@ -90,15 +88,32 @@ func (g *applyGuard) filter(hdr *tar.Header) (bool, error) {
 	return true, nil
 }
 
-// wrote records that this layer writes name, and the folders above it.
-func (g *applyGuard) wrote(name string, dir bool) {
-	g.own[name] = dir
-	if dir && g.whited[name] {
+// wrote records that this layer writes name, and the folders above it. A
+// folder that this layer whited out and now writes into is made anew:
+// its whiteout device goes (containerd creates the folder) and it becomes
+// opaque at the end, so the lower folder's content stays hidden.
+func (g *applyGuard) wrote(name string, dir bool) error {
+	if dir && g.whited[name] && !g.own[name] {
 		g.reopaque = append(g.reopaque, name)
 	}
+	g.own[name] = dir
 	for p := path.Dir(name); p != "."; p = path.Dir(p) {
+		if g.own[p] {
+			break
+		}
 		g.own[p] = true
+		if !g.whited[p] {
+			continue
+		}
+		g.reopaque = append(g.reopaque, p)
+		full := filepath.Join(g.root, p)
+		if fi, err := os.Lstat(full); err == nil && snapIsWhiteout(fi) {
+			if err := os.Remove(full); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
 }
 
 // applyRel turns a tar name into a clean path relative to the root, or
@@ -110,44 +125,6 @@ func applyRel(name string) (string, error) {
 		return "", ErrEscapesRoot
 	}
 	return rel, nil
-}
-
-// copyUp makes the file at rel (a clean relative path) exist in this
-// layer's folder if only a lower layer holds it, copying content, mode,
-// owner, xattrs and mtime, as overlayfs does before it links to a lower
-// file. New parent folders copy the lower folders' metadata.
-func (g *applyGuard) copyUp(rel string) error {
-	if rel == "." {
-		return fmt.Errorf("%q: %w", rel, fs.ErrInvalid)
-	}
-	dst := filepath.Join(g.root, rel)
-	if _, err := os.Lstat(dst); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return err // in this layer already (or unreadable)
-	}
-	lower, err := applyLookupLower(g.lowers, rel)
-	if err != nil {
-		return err
-	}
-	if err := applyMkParents(g.root, lower, path.Dir(rel)); err != nil {
-		return err
-	}
-
-	// Names of one lower inode copied up by this layer stay one inode.
-	src := filepath.Join(lower, rel)
-	fi, err := os.Lstat(src)
-	if err != nil {
-		return err
-	}
-	st := fi.Sys().(*syscall.Stat_t)
-	key := [2]uint64{st.Dev, st.Ino}
-	if first, ok := g.copiedUp[key]; ok {
-		return os.Link(filepath.Join(g.root, first), dst)
-	}
-	if err := applyCopyEntry(src, dst); err != nil {
-		return err
-	}
-	g.copiedUp[key] = rel
-	return nil
 }
 
 // applyLookupLower finds the lower folder whose file at rel the merged view
@@ -208,100 +185,4 @@ func applyLookupIn(dir string, parts []string) (found fs.FileInfo, stop bool, er
 		}
 	}
 	return nil, stop, nil
-}
-
-// applyMkParents creates the folders of rel (relative, clean) in root that
-// are missing, each with the mode, owner and mtime of the one in lower.
-func applyMkParents(root, lower, rel string) error {
-	if rel == "." {
-		return nil
-	}
-	p, l := root, lower
-	for _, part := range strings.Split(rel, "/") {
-		p, l = filepath.Join(p, part), filepath.Join(l, part)
-		fi, err := os.Lstat(p)
-		if err == nil {
-			if !fi.IsDir() {
-				return fmt.Errorf("%q: not a folder in this layer", p)
-			}
-			continue
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		lfi, err := os.Lstat(l)
-		if err != nil {
-			return err
-		}
-		if err := os.Mkdir(p, 0o700); err != nil {
-			return err
-		}
-		if err := applyCopyMeta(l, p, lfi); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// applyCopyEntry copies one non-folder entry from src to dst (which does
-// not exist), with its metadata.
-func applyCopyEntry(src, dst string) error {
-	fi, err := os.Lstat(src)
-	if err != nil {
-		return err
-	}
-	st := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case fi.Mode().IsRegular():
-		err = applyCopyFile(src, dst)
-	case fi.Mode()&fs.ModeSymlink != 0:
-		var target string
-		if target, err = os.Readlink(src); err == nil {
-			err = os.Symlink(target, dst)
-		}
-	case fi.IsDir():
-		return fmt.Errorf("%q: hardlink to a folder", src)
-	default: // device, fifo, socket
-		err = unix.Mknod(dst, st.Mode, int(st.Rdev))
-	}
-	if err != nil {
-		return err
-	}
-	return applyCopyMeta(src, dst, fi)
-}
-
-func applyCopyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// applyCopyMeta gives dst the owner, mode, xattrs and times of src (fi).
-func applyCopyMeta(src, dst string, fi fs.FileInfo) error {
-	st := fi.Sys().(*syscall.Stat_t)
-	if err := os.Lchown(dst, int(st.Uid), int(st.Gid)); err != nil {
-		return err
-	}
-	if err := snapCopyXattrs(src, dst); err != nil {
-		return err
-	}
-	if fi.Mode()&fs.ModeSymlink == 0 {
-		// chown clears setuid/setgid, so the mode goes after it.
-		if err := unix.Fchmodat(unix.AT_FDCWD, dst, st.Mode&0o7777, 0); err != nil {
-			return err
-		}
-	}
-	ts := []unix.Timespec{unix.Timespec(st.Atim), unix.Timespec(st.Mtim)}
-	return unix.UtimesNanoAt(unix.AT_FDCWD, dst, ts, unix.AT_SYMLINK_NOFOLLOW)
 }

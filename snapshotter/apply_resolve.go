@@ -79,7 +79,12 @@ func (r *applyResolver) resolve(rel string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if fi == nil || fi.Mode()&fs.ModeSymlink == 0 {
+		if fi != nil && !fi.IsDir() && fi.Mode()&fs.ModeSymlink == 0 {
+			// As a merged apply would, and as a write to the mounted
+			// overlay would: a layer may not write under a file.
+			return "", fmt.Errorf("%q: %w", next, unix.ENOTDIR)
+		}
+		if fi == nil || fi.IsDir() {
 			cur = next
 			continue
 		}
