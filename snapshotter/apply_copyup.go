@@ -18,6 +18,13 @@ import (
 // layer's folder if only a lower layer holds it, copying content, mode,
 // owner, xattrs and mtime, as overlayfs does before it links to a lower
 // file. New parent folders copy the lower folders' metadata.
+//
+// TODO: only the names this layer links to are copied up; other names of
+// the same lower inode stay in the lower layer, so the merged view shows
+// them as separate files with equal content where a merged apply has one
+// inode (overlayfs without index=on does the same). Nothing reads wrong,
+// but a tool that counts links or writes through one name sees the
+// difference.
 func (g *applyGuard) copyUp(rel string) error {
 	if rel == "." {
 		return fmt.Errorf("%q: %w", rel, fs.ErrInvalid)

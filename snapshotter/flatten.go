@@ -49,6 +49,10 @@ func Flatten(ctx context.Context, dirs []string, w io.Writer) error {
 // one tar stream, by applying them in merged form to a temporary folder
 // under os.TempDir and flattening that. Like Apply, it needs root to keep
 // ownership and device nodes.
+//
+// TODO: the temporary folder holds the whole merged tree; on a host whose
+// os.TempDir is small (a tmpfs /tmp) a big image fails with "no space
+// left on device". Flatten over Snapshots.Prepare's folders needs no copy.
 func FlattenLayers(ctx context.Context, layers []v1.Layer, w io.Writer) error {
 	tmp, err := os.MkdirTemp("", "crossdock-flatten-")
 	if err != nil {

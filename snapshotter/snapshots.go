@@ -28,7 +28,9 @@ const snapTmpPrefix = "tmp-"
 // one layer's files (whiteouts as 0/0 character devices, opaque folders
 // marked with trusted.overlay.opaque=y), ready to be a lowerdir of an
 // overlayfs mount. <chain> is the chain ID written as "sha256-<hex>":
-// overlayfs takes ':' as the separator between lower folders.
+// overlayfs takes ':' as the separator between lower folders. The mount
+// options also split on ',', so dir itself must hold neither ',' nor ':'
+// unless the caller escapes them.
 //
 // Several processes may share dir: a chain is unpacked under an exclusive
 // flock on dir/<chain>.lock into dir/tmp-<chain>-*, then renamed into
