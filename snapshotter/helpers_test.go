@@ -51,12 +51,20 @@ http:
 	cfgPath := filepath.Join(dir, "config.yml")
 	assert.NilError(t, os.WriteFile(cfgPath, []byte(cfg), 0o644))
 
+	logPath := filepath.Join(dir, "registry.log")
+	logf, err := os.Create(logPath)
+	assert.NilError(t, err)
 	cmd := exec.Command("docker-registry", "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Stdout, cmd.Stderr = logf, logf
 	assert.NilError(t, cmd.Start())
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			log, _ := os.ReadFile(logPath)
+			t.Logf("docker-registry log:\n%s", log)
+		}
 	})
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
 		if answers(addr) {

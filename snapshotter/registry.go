@@ -3,7 +3,6 @@ package snapshotter
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -56,6 +55,7 @@ type registryHandler struct {
 	blobs   *diskBlobs
 	journal string
 	mu      sync.Mutex // serializes journal appends
+	writes  sync.Mutex // serializes manifest writes with their journal lines
 }
 
 func (h *registryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -115,6 +115,8 @@ func (h *registryHandler) recordManifest(w http.ResponseWriter, r *http.Request)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
+	h.writes.Lock() // the journal must list writes in the order they took effect
+	defer h.writes.Unlock()
 	h.inner.ServeHTTP(rec, r)
 
 	if rec.Code/100 == 2 {
@@ -143,19 +145,25 @@ func ServeRegistry(ctx context.Context, addr, dir string) (string, func(), error
 	if err != nil {
 		return "", nil, fmt.Errorf("registry: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
+	conns := &connStates{m: map[net.Conn]http.ConnState{}}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ConnState: conns.set}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return
-		}
+		srv.Serve(ln) //nolint:errcheck // always ErrServerClosed after stop
 	}()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
+			srv.SetKeepAlivesEnabled(false)
+			go func() {
+				// Shutdown waits on connections that never sent a request
+				// (clients dial spares) for up to five seconds; close them.
+				time.Sleep(10 * time.Millisecond)
+				conns.closeNew()
+			}()
 			if srv.Shutdown(sctx) != nil {
 				srv.Close()
 			}
@@ -170,4 +178,31 @@ func ServeRegistry(ctx context.Context, addr, dir string) (string, func(), error
 		}
 	}()
 	return ln.Addr().String(), stop, nil
+}
+
+// connStates tracks the server's connections by state.
+type connStates struct {
+	mu sync.Mutex
+	m  map[net.Conn]http.ConnState
+}
+
+func (c *connStates) set(conn net.Conn, st http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(c.m, conn)
+		return
+	}
+	c.m[conn] = st
+}
+
+// closeNew closes the connections that have not sent a request yet.
+func (c *connStates) closeNew() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for conn, st := range c.m {
+		if st == http.StateNew {
+			conn.Close()
+		}
+	}
 }

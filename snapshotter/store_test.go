@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -148,4 +149,50 @@ func TestBadReferences(t *testing.T) {
 	_, err := s.Index(ctx, "owner/absent:v1")
 	assert.Check(t, errors.Is(err, errdefs.ErrNotFound))
 	assert.Check(t, is.ErrorContains(err, "owner/absent:v1"))
+}
+
+// Prune running while images are written never leaves a named image
+// with a blob missing: writers hold the shared lock while they store
+// blobs, and check them again before naming the result.
+func TestPruneDuringWrites(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := t.TempDir()
+	pruner, err := Open(root, WithoutAutoServe())
+	assert.NilError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := pruner.Prune(ctx); err != nil && ctx.Err() == nil {
+				done <- err
+				return
+			}
+			time.Sleep(2 * time.Millisecond) // let writers take the lock
+
+		}
+		done <- nil
+	}()
+
+	s, err := Open(root, WithoutAutoServe())
+	assert.NilError(t, err)
+	for i := 0; i < 8; i++ {
+		_, err := s.WriteIndex(ctx, fmt.Sprintf("owner/p%d:v1", i), twoPlatformIndex(t, 1024, 2))
+		assert.NilError(t, err)
+	}
+	cancel()
+	assert.NilError(t, <-done)
+
+	for i := 0; i < 8; i++ {
+		for _, p := range []string{"linux/amd64", "linux/arm/v7"} {
+			img, err := s.Image(context.Background(), fmt.Sprintf("owner/p%d:v1", i), p)
+			assert.NilError(t, err)
+			layers, err := img.Layers()
+			assert.NilError(t, err)
+			for _, l := range layers {
+				rc, err := l.Compressed()
+				assert.NilError(t, err)
+				rc.Close()
+			}
+		}
+	}
 }
