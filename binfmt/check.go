@@ -101,7 +101,8 @@ func (o options) diagnose(d *Diagnosis, h Handler, header []byte) error {
 		return err
 	}
 	if !on {
-		return fail(ErrDisabled, "echo 1 > "+o.root+"/status", "binfmt_misc is disabled as a whole (%s/status)", o.root)
+		return fail(ErrDisabled, "echo 1 > "+o.root+"/status",
+			"binfmt_misc is disabled as a whole (%s/status)", o.root)
 	}
 
 	entries, err := o.readEntries()
@@ -164,7 +165,8 @@ func (o options) judge(d *Diagnosis, e Entry, fix string, fail failFunc) error {
 	}
 	if !e.HasFlag('P') {
 		d.Warnings = append(d.Warnings, fmt.Sprintf(
-			"handler %s lacks flag P: programs see their full path as argv[0], not the name they were called by", e.Name))
+			"handler %s lacks flag P: programs get the path they were started from as argv[0], "+
+				"not the argv[0] their caller gave (a symlink's name, a login shell's -sh)", e.Name))
 	}
 	d.Runs = true
 	d.Reason = fmt.Sprintf("handler %s runs it with %s (flags %s)", e.Name, e.Interpreter, e.Flags)
@@ -172,7 +174,8 @@ func (o options) judge(d *Diagnosis, e Entry, fix string, fail failFunc) error {
 }
 
 // explain says why no enabled entry takes the binary.
-func (o options) explain(d *Diagnosis, entries []Entry, h Handler, header []byte, fix string, fail failFunc) error {
+func (o options) explain(d *Diagnosis, entries []Entry, h Handler, header []byte,
+	fix string, fail failFunc) error {
 	var named *Entry
 	for i := range entries {
 		if entries[i].Name == h.Name() {

@@ -155,7 +155,8 @@ func newBinfmtUninstall() *command {
 					return err
 				}
 				if res.Action == binfmt.Removed {
-					fmt.Fprintf(e.stdout, "%s: removed (was %s, flags %s)\n", h.Name(), res.Entry.Interpreter, res.Entry.Flags)
+					fmt.Fprintf(e.stdout, "%s: removed (was %s, flags %s)\n",
+						h.Name(), res.Entry.Interpreter, res.Entry.Flags)
 				} else {
 					fmt.Fprintf(e.stdout, "%s: not registered\n", h.Name())
 				}
