@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"pault.ag/go/debian/control"
 )
 
 // dpkgDatabase makes dpkg's record of the installed packages: the status
@@ -31,9 +33,16 @@ func (f *fixer) dpkgDatabase() ([]Entry, error) {
 		}
 		status.Write(para)
 
+		// The .deb's own control file says whether the package is
+		// Multi-Arch: same (its info files are then NAME:ARCH.*); the
+		// caller's Package may come from a lockfile that does not record it.
+		fields, err := controlFields(ctl["control"])
+		if err != nil {
+			return nil, fmt.Errorf("package %s: control: %w", d.Name, err)
+		}
 		info := "var/lib/dpkg/info/" + d.Name
-		if d.MultiArch == "same" {
-			info += ":" + d.Architecture
+		if fields["Multi-Arch"] == "same" {
+			info += ":" + fields["Architecture"]
 		}
 		list := []string{"/."}
 		for _, name := range f.files[d.Name] {
@@ -71,6 +80,19 @@ func statusParagraph(control []byte, conffiles []string) ([]byte, error) {
 	}
 	b.WriteString("\n")
 	return []byte(b.String()), nil
+}
+
+// controlFields parses a control file's single paragraph.
+func controlFields(data []byte) (map[string]string, error) {
+	pr, err := control.NewParagraphReader(bytes.NewReader(data), nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pr.Next()
+	if err != nil {
+		return nil, err
+	}
+	return p.Values, nil
 }
 
 // conffileNames reads a control.tar conffiles file: one absolute path a
