@@ -1,6 +1,7 @@
 package binfmt
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -72,6 +73,9 @@ func CheckFile(path string, opts ...Option) (Diagnosis, error) {
 	}
 
 	d := Diagnosis{Platform: info.Platform(), File: path}
+	if info.Type != elf.ET_EXEC && info.Type != elf.ET_DYN {
+		return d, errdefs.Invalid(fmt.Errorf("%s: not an executable but %s", path, info.Type))
+	}
 	h, ok := handlerForELF(info)
 	if !ok {
 		return d, errdefs.Invalid(fmt.Errorf("%s: %w: %s", path, ErrUnknownArch, d.Platform))

@@ -165,6 +165,13 @@ func TestCheckFile(t *testing.T) {
 	}
 }
 
+func TestCheckFileObject(t *testing.T) {
+	p := writeELF32(t, elf.ELFDATA2LSB, 0, elf.ET_REL, elf.EM_ARM)
+	_, err := CheckFile(p, WithRoot(t.TempDir()))
+	assert.Check(t, is.ErrorContains(err, p+": not an executable but ET_REL"))
+	assert.Equal(t, errdefs.Code(err), 2)
+}
+
 func TestCheckFileNotELF(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "script.sh")
 	assert.NilError(t, os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755))
