@@ -40,7 +40,7 @@ func (x *executor) wait(ctx context.Context, w *WaitStep) *Failure {
 		}
 		defer func() { f.Seen = "health " + last }()
 	}
-	ok, err := poll(ctx, x.timeout(w.Timeout), check)
+	ok, err := pollUntil(ctx, x.timeout(w.Timeout), check)
 	if err != nil {
 		return &Failure{Service: w.Service, Expected: f.Expected, Seen: "error: " + err.Error()}
 	}
@@ -201,7 +201,7 @@ func (x *executor) count(ctx context.Context, c *CountStep) *Failure {
 		return c.Max == nil && n >= *c.Min, nil
 	}
 	began := time.Now()
-	if _, err := poll(ctx, x.timeout(window), counted); err != nil {
+	if _, err := pollUntil(ctx, x.timeout(window), counted); err != nil {
 		return &Failure{Service: c.Service, Expected: "logs", Seen: "error: " + err.Error()}
 	}
 	var want []string

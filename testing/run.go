@@ -178,8 +178,8 @@ func tail(lines []string, n int) []string {
 // pollInterval is how often waits and counts look again.
 const pollInterval = 200 * time.Millisecond
 
-// poll calls f until it reports done, it fails, or the timeout passes.
-func poll(ctx context.Context, timeout time.Duration, f func() (bool, error)) (bool, error) {
+// pollUntil calls f until it reports done, it fails, or the timeout passes.
+func pollUntil(ctx context.Context, timeout time.Duration, f func() (bool, error)) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(pollInterval)
