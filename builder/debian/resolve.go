@@ -80,6 +80,9 @@ func (ix *Index) Resolve(names []string, opts ResolveOptions) ([]Package, error)
 	}
 	if !opts.OmitEssential {
 		for _, name := range ix.essentialNames() {
+			if _, ok := r.selected[name]; ok {
+				continue // the caller asked for a version of it
+			}
 			if err := r.pick(ix.byName[name][0], "(essential)"); err != nil {
 				return nil, err
 			}
