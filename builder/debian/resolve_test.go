@@ -77,7 +77,7 @@ func TestResolveRules(t *testing.T) {
 		{name: "essential base added by default", in: []string{"tool"},
 			want: []string{"base-files", "coreutils", "dash", "gawk", "libc6", "libgmp", "python3", "tool"}},
 		{name: "essential package pinned by the caller", in: []string{"coreutils=8.32-4"},
-			want: []string{"base-files", "coreutils", "dash", "gawk", "libc6", "libgmp"},
+			want:  []string{"base-files", "coreutils", "dash", "gawk", "libc6", "libgmp"},
 			check: func(t *testing.T, pkgs []Package) { assert.Equal(t, pkgs[1].Version, "8.32-4") }},
 		{name: "virtual: first provider by name", in: []string{"tool"}, opts: omit,
 			want: []string{"gawk", "libc6", "libgmp", "python3", "tool"}},
