@@ -40,9 +40,11 @@ func NeedHandler(t testing.TB, arch string) {
 	if _, err := binfmt.Check(platform); err == nil {
 		return
 	}
-	if _, err := binfmt.Install(h); err != nil {
+	res, err := binfmt.Install(h)
+	if err != nil {
 		t.Fatalf("NeedHandler %s: %v", arch, err)
 	}
+	t.Logf("NeedHandler: %s %s: %s, flags %s", h.Name(), res.Action, res.Entry.Interpreter, res.Entry.Flags)
 	if _, err := binfmt.Check(platform); err != nil {
 		t.Fatalf("NeedHandler %s: registered, but: %v", arch, err)
 	}
