@@ -1,6 +1,7 @@
 package snapshotter
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"io/fs"
@@ -154,5 +155,80 @@ func atCheckNoSnapshot(t *testing.T, dir string) {
 	assert.NilError(t, err)
 	for _, e := range entries {
 		assert.Check(t, is.Equal(e.IsDir(), false), "left behind: %s", e.Name())
+	}
+}
+
+// TestApplyL2Kind tries more inputs of L2's kind: other ways to climb out,
+// and writes, whiteouts and hardlinks through symlinks that point out.
+func TestApplyL2Kind(t *testing.T) {
+	testhost.RequireRoot(t)
+	etc := []atEnt{atDir("etc/"), atFile("etc/passwd", "root:x:0:0")}
+	for _, tc := range []struct {
+		name      string
+		layers    [][]atEnt
+		wantEntry string            // named in the error, or "" for success
+		want      map[string]string // the merged tree on success
+	}{{
+		// containerd cleans names before the guard sees them: the error
+		// names the entry cleaned.
+		name:      "dotdot in the middle of a name",
+		layers:    [][]atEnt{{atFile("a/../../x", "x")}},
+		wantEntry: `"../x"`,
+	}, {
+		name:      "dotdot folder entry",
+		layers:    [][]atEnt{{atDir("../")}},
+		wantEntry: `".."`,
+	}, {
+		name:      "relative hardlink target that climbs in the middle",
+		layers:    [][]atEnt{{atFile("f", "f"), atLink("hl", "a/../../f")}},
+		wantEntry: `"hl": hardlink target "a/../../f"`,
+	}, {
+		// An absolute path cannot climb above its root: /../y is /y.
+		name:   "absolute name with dotdot",
+		layers: [][]atEnt{{atFile("/../../y", "y"), atLink("hl", "/../y")}},
+		want:   map[string]string{"hl": "file y", "y": "file y link=hl"},
+	}, {
+		name:   "whiteout through a symlink to /etc",
+		layers: [][]atEnt{etc, {atSym("link", "/etc")}, {atWhiteout("link/passwd")}},
+		want:   map[string]string{"etc": "dir", "link": "symlink /etc"},
+	}, {
+		name:   "hardlink through a symlink to /etc",
+		layers: [][]atEnt{etc, {atSym("link", "/etc"), atLink("copy", "link/passwd")}},
+		want: map[string]string{
+			"copy": "file root:x:0:0", "etc": "dir",
+			"etc/passwd": "file root:x:0:0 link=copy", "link": "symlink /etc",
+		},
+	}, {
+		name:   "device node and fifo through a symlink to /dev",
+		layers: [][]atEnt{{atSym("d", "/dev")}, {atDev(tar.TypeChar, "d/crossdock-null", 1, 3), atDev(tar.TypeFifo, "d/crossdock-fifo", 0, 0)}},
+		want: map[string]string{
+			"d": "symlink /dev", "dev": "dir",
+			"dev/crossdock-fifo": "fifo", "dev/crossdock-null": "char 1:3 mode=0666",
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sandbox, root := atSandbox(t)
+			before := atTree(t, sandbox)
+			layers := atLayers(t, atCase{layers: tc.layers})
+			dirs, snapErr := NewSnapshots(filepath.Join(sandbox, "snaps")).Prepare(context.Background(), layers)
+			var err error
+			for _, l := range layers {
+				if err = flatApplyMerged(context.Background(), root, l); err != nil {
+					break
+				}
+			}
+
+			atCheckL2Err(t, err, tc.wantEntry)
+			atCheckL2Err(t, snapErr, tc.wantEntry)
+			atCheckOutside(t, sandbox, before, "snaps")
+			for _, p := range []string{"/dev/crossdock-null", "/dev/crossdock-fifo"} {
+				_, err := os.Lstat(p)
+				assert.Assert(t, errors.Is(err, fs.ErrNotExist), "%s exists: escaped the root", p)
+			}
+			if tc.wantEntry == "" {
+				assert.DeepEqual(t, atTree(t, root), tc.want)
+				assert.DeepEqual(t, atFlatten(t, dirs...), tc.want)
+			}
+		})
 	}
 }

@@ -117,10 +117,21 @@ func (g *applyGuard) wrote(name string, dir bool) error {
 }
 
 // applyRel turns a tar name into a clean path relative to the root, or
-// fails with ErrEscapesRoot if it climbs out. A leading "/" is dropped, so
-// "/abs.txt" is "abs.txt"; "." is the root itself.
+// fails with ErrEscapesRoot if it climbs out. An absolute name is taken
+// from the root, and like any absolute path it cannot climb above it:
+// "/abs.txt" and "/../abs.txt" are both "abs.txt". A relative name that
+// climbs ("../x", "a/../../x") fails. "." is the root itself.
+//
+// containerd cleans entry names before the filter sees them, so an error
+// names the entry cleaned ("a/../../x" as "../x").
 func applyRel(name string) (string, error) {
-	rel := path.Clean(strings.TrimLeft(name, "/"))
+	if strings.HasPrefix(name, "/") {
+		if rel := strings.TrimPrefix(path.Clean(name), "/"); rel != "" {
+			return rel, nil
+		}
+		return ".", nil
+	}
+	rel := path.Clean(name)
 	if rel == ".." || strings.HasPrefix(rel, "../") {
 		return "", ErrEscapesRoot
 	}
