@@ -15,11 +15,24 @@ type Entry struct {
 	Enabled     bool   `json:"enabled"`
 	Interpreter string `json:"interpreter"`
 	// Flags are the flag letters in the kernel's order (P, O, C, F).
-	Flags     string `json:"flags"`
-	Offset    int    `json:"offset"`
-	Magic     []byte `json:"magic,omitempty"`
-	Mask      []byte `json:"mask,omitempty"`
-	Extension string `json:"extension,omitempty"` // for an extension (E) entry
+	Flags     string   `json:"flags"`
+	Offset    int      `json:"offset"`
+	Magic     HexBytes `json:"magic,omitempty"`
+	Mask      HexBytes `json:"mask,omitempty"`
+	Extension string   `json:"extension,omitempty"` // for an extension (E) entry
+}
+
+// HexBytes are bytes that JSON shows in hex, as binfmt_misc does.
+type HexBytes []byte
+
+// MarshalText writes the bytes in lower-case hex.
+func (b HexBytes) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(b)), nil }
+
+// UnmarshalText reads bytes written in hex.
+func (b *HexBytes) UnmarshalText(text []byte) error {
+	v, err := hex.DecodeString(string(text))
+	*b = v
+	return err
 }
 
 // ParseEntry parses the text of a binfmt_misc entry file, such as:

@@ -68,6 +68,7 @@ func TestBinfmtStatusJSON(t *testing.T) {
 	assert.Equal(t, h.Interpreter, qemuARM)
 	assert.Equal(t, h.Flags, "POCF")
 	assert.Equal(t, h.Platform, "linux/arm/v7")
+	assert.Check(t, is.Contains(out, `"magic": "7f454c4601010100000000000000000002002800"`))
 
 	code, out, _ = runCLI(t, "binfmt", "status", "--binfmt-root", root)
 	assert.Equal(t, code, 0)
