@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -16,19 +17,68 @@ import (
 	"github.com/crossdock/crossdock/internal/testhost"
 )
 
-// atHelperEnv makes the test binary act as a process that prepares a big
-// layer and stalls half way, for TestSnapshotsKilled to kill.
-const atHelperEnv = "CROSSDOCK_TEST_SNAPSHOTS_STALL_DIR"
+// atHelperEnv makes the test binary act as another crossdock process:
+// "stall:DIR" prepares a big layer and stalls half way, for
+// TestSnapshotsKilled to kill; "prepare:DIR" prepares atSharedLayers.
+const atHelperEnv = "CROSSDOCK_TEST_SNAPSHOTS_HELPER"
 
 func TestSnapshotsHelperProcess(t *testing.T) {
-	dir := os.Getenv(atHelperEnv)
-	if dir == "" {
-		return // only a helper for TestSnapshotsKilled
+	mode, dir, ok := strings.Cut(os.Getenv(atHelperEnv), ":")
+	if !ok {
+		return // only a helper for the tests below
+	}
+	if mode == "prepare" {
+		if _, err := NewSnapshots(dir).Prepare(context.Background(), atSharedLayers(t)); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	stall := func() { time.Sleep(time.Hour) }
 	layer := atStallLayer{Layer: atBigLayer(t, 3, 64), after: 1 << 20, stall: stall}
 	_, err := NewSnapshots(dir).Prepare(context.Background(), []v1.Layer{layer})
 	t.Fatalf("the helper should have been killed; Prepare returned %v", err)
+}
+
+func atHelper(t *testing.T, mode, dir string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSnapshotsHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), atHelperEnv+"="+mode+":"+dir)
+	return cmd
+}
+
+func atSharedLayers(t testing.TB) []v1.Layer {
+	return []v1.Layer{atBigLayer(t, 4, 32), atLayer(t, atFile("top", "t"))}
+}
+
+// TestSnapshotsProcesses prepares the same chain from three processes at
+// once: all succeed, each chain is unpacked into one folder, and no
+// temporary folder is left.
+func TestSnapshotsProcesses(t *testing.T) {
+	testhost.RequireRoot(t)
+	dir := t.TempDir()
+	var cmds []*exec.Cmd
+	for range 3 {
+		cmd := atHelper(t, "prepare", dir)
+		assert.NilError(t, cmd.Start())
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
+		assert.NilError(t, cmd.Wait())
+	}
+
+	var names []string
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	var want []string
+	for _, c := range atChains(t, atSharedLayers(t)...) {
+		want = append(want, snapName(c))
+	}
+	sort.Strings(want)
+	assert.DeepEqual(t, names, want)
 }
 
 // TestSnapshotsKilled kills (SIGKILL) a process half way through Prepare:
@@ -37,8 +87,7 @@ func TestSnapshotsHelperProcess(t *testing.T) {
 func TestSnapshotsKilled(t *testing.T) {
 	testhost.RequireRoot(t)
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSnapshotsHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), atHelperEnv+"="+dir)
+	cmd := atHelper(t, "stall", dir)
 	assert.NilError(t, cmd.Start())
 	t.Cleanup(func() {
 		cmd.Process.Kill()
