@@ -62,30 +62,39 @@ func (g *applyGuard) filter(hdr *tar.Header) (bool, error) {
 	}
 	g.resolver.changed(name, hdr.Typeflag == tar.TypeSymlink)
 	hdr.Name = name
-	if strings.HasPrefix(path.Base(name), applyWhiteoutPrefix) {
-		ok, err := g.whiteout(hdr, name)
-		if err != nil {
-			return false, fmt.Errorf("entry %q: %w", entry, err)
+
+	accept := true
+	switch {
+	case strings.HasPrefix(path.Base(name), applyWhiteoutPrefix):
+		accept, err = g.whiteout(hdr, name)
+	case hdr.Typeflag == tar.TypeLink:
+		if err = g.wrote(name, false); err == nil {
+			err = g.hardlink(hdr, target)
 		}
-		return ok, nil
+	default:
+		err = g.wrote(name, hdr.Typeflag == tar.TypeDir)
 	}
-	if err := g.wrote(name, hdr.Typeflag == tar.TypeDir); err != nil {
+	if err != nil {
 		return false, fmt.Errorf("entry %q: %w", entry, err)
 	}
-	if hdr.Typeflag != tar.TypeLink {
-		return true, nil
-	}
+	return accept, nil
+}
 
-	if target, err = g.resolver.resolveName(target); err != nil {
-		return false, fmt.Errorf("entry %q: hardlink target %q: %w", entry, hdr.Linkname, err)
+// hardlink resolves the hardlink target (clean, relative) through the
+// merged view and, in overlay form, copies it up from a lower layer.
+func (g *applyGuard) hardlink(hdr *tar.Header, target string) error {
+	resolved, err := g.resolver.resolveName(target)
+	if err != nil {
+		return fmt.Errorf("hardlink target %q: %w", hdr.Linkname, err)
 	}
-	hdr.Linkname = target
-	if !g.merged {
-		if err := g.copyUp(target); err != nil {
-			return false, fmt.Errorf("entry %q: hardlink to lower layer: %w", entry, err)
-		}
+	hdr.Linkname = resolved
+	if g.merged {
+		return nil
 	}
-	return true, nil
+	if err := g.copyUp(resolved); err != nil {
+		return fmt.Errorf("hardlink to lower layer: %w", err)
+	}
+	return nil
 }
 
 // wrote records that this layer writes name, and the folders above it. A
