@@ -42,6 +42,7 @@ func TestHostArchiveParsing(t *testing.T) {
 		name  string
 		files []fs.PathOp
 		want  Archive
+		all   []Archive
 		err   string
 	}{
 		{name: "deb822", files: []fs.PathOp{fs.WithDir("sources.list.d",
@@ -54,7 +55,13 @@ Components: main contrib
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 `))},
 			want: Archive{Mirror: "http://mirror.example/debian", Suite: "bookworm",
-				Components: []string{"main", "contrib"}, Keyring: "/usr/share/keyrings/debian-archive-keyring.gpg"}},
+				Components: []string{"main", "contrib"}, Keyring: "/usr/share/keyrings/debian-archive-keyring.gpg"},
+			all: []Archive{
+				{Mirror: "http://mirror.example/debian", Suite: "bookworm", Components: []string{"main", "contrib"}, Keyring: "/usr/share/keyrings/debian-archive-keyring.gpg"},
+				{Mirror: "http://mirror.example/debian", Suite: "bookworm-updates", Components: []string{"main", "contrib"}, Keyring: "/usr/share/keyrings/debian-archive-keyring.gpg"},
+				{Mirror: "http://other.example/debian", Suite: "bookworm", Components: []string{"main", "contrib"}, Keyring: "/usr/share/keyrings/debian-archive-keyring.gpg"},
+				{Mirror: "http://other.example/debian", Suite: "bookworm-updates", Components: []string{"main", "contrib"}, Keyring: "/usr/share/keyrings/debian-archive-keyring.gpg"},
+			}},
 		{name: "deb822 disabled and deb-src entries skipped", files: []fs.PathOp{fs.WithDir("sources.list.d",
 			fs.WithFile("a.sources", "Types: deb-src\nURIs: http://src.example/debian\nSuites: sid\nComponents: main\n\n"+
 				"Types: deb\nEnabled: no\nURIs: http://off.example/debian\nSuites: sid\nComponents: main\n\n"+
@@ -72,7 +79,11 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 				fs.WithFile("b.sources", "Types: deb\nURIs: http://b.example/d\nSuites: b\nComponents: main\n"),
 				fs.WithFile("a.list", "deb http://a.example/d a main\n"),
 				fs.WithFile("0.list.disabled", "deb http://disabled.example/d x main\n"))},
-			want: Archive{Mirror: "http://a.example/d", Suite: "a", Components: []string{"main"}}},
+			want: Archive{Mirror: "http://a.example/d", Suite: "a", Components: []string{"main"}},
+			all: []Archive{
+				{Mirror: "http://a.example/d", Suite: "a", Components: []string{"main"}},
+				{Mirror: "http://b.example/d", Suite: "b", Components: []string{"main"}},
+			}},
 		{name: "no deb entry", files: []fs.PathOp{fs.WithFile("sources.list", "deb-src http://x.example/d a main\n")},
 			err: "no deb entry"},
 		{name: "embedded key", files: []fs.PathOp{fs.WithDir("sources.list.d",
@@ -83,13 +94,16 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := fs.NewDir(t, "apt", tc.files...)
-			a, err := hostArchive(dir.Path())
+			all, err := hostArchives(dir.Path())
 			if tc.err != "" {
 				assert.ErrorContains(t, err, tc.err)
 				return
 			}
 			assert.NilError(t, err)
-			assert.DeepEqual(t, a, tc.want)
+			assert.DeepEqual(t, all[0], tc.want)
+			if tc.all != nil {
+				assert.DeepEqual(t, all, tc.all)
+			}
 		})
 	}
 }

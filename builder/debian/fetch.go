@@ -12,7 +12,8 @@ type Deb struct {
 	Path string
 }
 
-// Fetch downloads the .deb of p from the archive's mirror into cacheDir
+// Fetch downloads the .deb of p from p.Mirror (or, when that is empty, as
+// with a Package read back from a lockfile, the archive's mirror) into cacheDir
 // (named by its sha256; "" means WithCacheDir or DefaultCacheDir) and
 // returns its path. The file is checked against p.SHA256 and p.Size (taken
 // from the signed index); a file that does not match fails with an error
@@ -22,7 +23,7 @@ func Fetch(ctx context.Context, a Archive, p Package, cacheDir string, opts ...O
 	if cacheDir != "" {
 		opts = append(opts, WithCacheDir(cacheDir))
 	}
-	return newOptions(opts).fetchVerified(ctx, a.url(p.Filename), p.SHA256, p.Size)
+	return newOptions(opts).fetchVerified(ctx, debURL(a, p), p.SHA256, p.Size)
 }
 
 // FetchAll fetches every package (see Fetch), a few at a time, and returns
@@ -38,7 +39,7 @@ func FetchAll(ctx context.Context, a Archive, pkgs []Package, cacheDir string, o
 	g.SetLimit(4)
 	for i, p := range pkgs {
 		g.Go(func() error {
-			path, err := o.fetchVerified(ctx, a.url(p.Filename), p.SHA256, p.Size)
+			path, err := o.fetchVerified(ctx, debURL(a, p), p.SHA256, p.Size)
 			debs[i] = Deb{Package: p, Path: path}
 			return err
 		})
@@ -47,4 +48,13 @@ func FetchAll(ctx context.Context, a Archive, pkgs []Package, cacheDir string, o
 		return nil, err
 	}
 	return debs, nil
+}
+
+// debURL is where a package's .deb is: under the mirror its index came
+// from, else under the caller's archive.
+func debURL(a Archive, p Package) string {
+	if p.Mirror != "" {
+		a.Mirror = p.Mirror
+	}
+	return a.url(p.Filename)
 }

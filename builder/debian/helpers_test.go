@@ -72,10 +72,17 @@ func fetchOnly(t *testing.T, arch string, names ...string) []Deb {
 // indexFromText builds an index from a Packages file written in a test.
 func indexFromText(t *testing.T, arch, text string) *Index {
 	t.Helper()
-	ix := newIndex(Archive{Mirror: "http://127.0.0.1:1/debian", Suite: "testing", Components: []string{"main"}}, arch)
+	a := Archive{Mirror: "http://127.0.0.1:1/debian", Suite: "testing", Components: []string{"main"}}
+	return archiveIndexFromText(t, a, arch, text)
+}
+
+func archiveIndexFromText(t *testing.T, a Archive, arch, text string) *Index {
+	t.Helper()
+	ix := newIndex(a, arch)
 	entries, err := parsePackages(strings.NewReader(text), arch)
 	assert.NilError(t, err)
 	for _, e := range entries {
+		e.Mirror = a.Mirror
 		ix.add(e)
 	}
 	ix.sort()

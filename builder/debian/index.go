@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"pault.ag/go/debian/dependency"
 	"pault.ag/go/debian/version"
 
 	"github.com/crossdock/crossdock/internal/errdefs"
@@ -21,6 +20,7 @@ type Package struct {
 	Architecture string // the Debian architecture, or "all"
 	MultiArch    string // "same", "foreign", "allowed" or ""
 	Source       string // the source package, when it differs from Name
+	Mirror       string // the archive URL the index came from ("" = the caller's)
 	Filename     string // path of the .deb under the mirror, e.g. pool/main/...
 	SHA256       string // hex sha256 of the .deb
 	Size         int64  // size of the .deb in bytes
@@ -38,7 +38,8 @@ func (p Package) String() string {
 
 // Index is the set of binary packages a suite offers for one architecture
 // (its own packages and the architecture-independent "all" ones), read from
-// the signed index of every component of the archive.
+// the signed index of every component of the archive. An Index is
+// read-only once made: several goroutines may call Resolve at once.
 type Index struct {
 	Archive Archive
 	Arch    string
@@ -50,15 +51,15 @@ type Index struct {
 	byName map[string][]*entry
 	// providers lists, for each virtual name, the packages providing it.
 	providers map[string][]provided
+	// label names a merged index in errors (see where).
+	label string
 }
 
 // entry is one package with its parsed fields.
 type entry struct {
 	Package
-	version    version.Version
-	provides   []provide
-	depends    *dependency.Dependency // parsed on first use
-	preDepends *dependency.Dependency
+	version  version.Version
+	provides []provide
 }
 
 // provided is one package's Provides of a name, perhaps at a version.
@@ -142,6 +143,7 @@ func (ix *Index) readComponent(ctx context.Context, rel *release, comp string, o
 		return errdefs.Invalid(fmt.Errorf("%s (%s): %w", url, path, err))
 	}
 	for _, e := range entries {
+		e.Mirror = ix.Archive.Mirror
 		ix.add(e)
 	}
 	return nil
@@ -168,5 +170,8 @@ func (ix *Index) Len() int {
 
 // where names the index in errors: suite, components and architecture.
 func (ix *Index) where() string {
+	if ix.label != "" {
+		return ix.label
+	}
 	return fmt.Sprintf("%s/%s for %s", ix.Archive.Suite, strings.Join(ix.Archive.Components, ","), ix.Arch)
 }

@@ -113,19 +113,18 @@ func parseProvides(e *entry) ([]provide, error) {
 	return out, nil
 }
 
-// deps returns the parsed Pre-Depends and Depends of a package.
+// deps parses the Pre-Depends and Depends of a package. They are parsed
+// anew by each Resolve, which keeps an Index read-only and safe to share.
 func (e *entry) deps() ([]dependency.Relation, error) {
-	if e.depends == nil {
-		var err error
-		if e.preDepends, err = parseDeps(e.PreDepends); err != nil {
-			return nil, fmt.Errorf("%s: Pre-Depends: %w", e.Package, err)
-		}
-		if e.depends, err = parseDeps(e.Depends); err != nil {
-			return nil, fmt.Errorf("%s: Depends: %w", e.Package, err)
-		}
+	pre, err := parseDeps(e.PreDepends)
+	if err != nil {
+		return nil, fmt.Errorf("%s: Pre-Depends: %w", e.Package, err)
 	}
-	rels := append([]dependency.Relation(nil), e.preDepends.Relations...)
-	return append(rels, e.depends.Relations...), nil
+	deps, err := parseDeps(e.Depends)
+	if err != nil {
+		return nil, fmt.Errorf("%s: Depends: %w", e.Package, err)
+	}
+	return append(pre.Relations, deps.Relations...), nil
 }
 
 func parseDeps(s string) (*dependency.Dependency, error) {

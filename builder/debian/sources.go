@@ -28,18 +28,31 @@ var aptDir = "/etc/apt"
 // Disabled entries (Enabled: no) and deb-src entries are skipped. It fails
 // with errdefs.ErrNotFound when no deb entry exists.
 func HostArchive() (Archive, error) {
-	return hostArchive(aptDir)
+	archives, err := hostArchives(aptDir)
+	if err != nil {
+		return Archive{}, err
+	}
+	return archives[0], nil
 }
 
-func hostArchive(dir string) (Archive, error) {
+// HostArchives returns every "deb" source of the host's apt, in apt's
+// order (see HostArchive), one Archive per URI and suite: with Debian's
+// usual sources that is the release, its -updates and its -security
+// suites. MergeIndexes combines their indexes.
+func HostArchives() ([]Archive, error) {
+	return hostArchives(aptDir)
+}
+
+func hostArchives(dir string) ([]Archive, error) {
 	files := []string{filepath.Join(dir, "sources.list")}
 	names, err := filepath.Glob(filepath.Join(dir, "sources.list.d", "*"))
 	if err != nil {
-		return Archive{}, fmt.Errorf("read apt sources: %w", err)
+		return nil, fmt.Errorf("read apt sources: %w", err)
 	}
 	slices.Sort(names)
 	files = append(files, names...)
 
+	var all []Archive
 	for _, name := range files {
 		var parse func(io.Reader) ([]Archive, error)
 		switch {
@@ -52,13 +65,14 @@ func hostArchive(dir string) (Archive, error) {
 		}
 		archives, err := parseSourcesFile(name, parse)
 		if err != nil {
-			return Archive{}, err
+			return nil, err
 		}
-		if len(archives) > 0 {
-			return archives[0], nil
-		}
+		all = append(all, archives...)
 	}
-	return Archive{}, errdefs.NotFound(fmt.Errorf("no deb entry in the apt sources under %s", dir))
+	if len(all) == 0 {
+		return nil, errdefs.NotFound(fmt.Errorf("no deb entry in the apt sources under %s", dir))
+	}
+	return all, nil
 }
 
 func parseSourcesFile(name string, parse func(io.Reader) ([]Archive, error)) ([]Archive, error) {
@@ -156,9 +170,13 @@ func parseDeb822(r io.Reader) ([]Archive, error) {
 			// source embeds its key gets this error and must name a file.
 			return nil, fmt.Errorf("entry for %s: Signed-By holds an embedded key; name a keyring file", uris[0])
 		}
-		archives = append(archives, Archive{
-			Mirror: strings.TrimSuffix(uris[0], "/"), Suite: suites[0],
-			Components: strings.Fields(field("Components")), Keyring: keyring,
-		})
+		for _, uri := range uris {
+			for _, suite := range suites {
+				archives = append(archives, Archive{
+					Mirror: strings.TrimSuffix(uri, "/"), Suite: suite,
+					Components: strings.Fields(field("Components")), Keyring: keyring,
+				})
+			}
+		}
 	}
 }
