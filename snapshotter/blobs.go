@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -73,7 +74,8 @@ func (w *blobWriter) writeBlob(ctx context.Context, h v1.Hash, size int64, open 
 	}
 
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	delay := 200 * time.Millisecond
+	for attempt := 1; attempt <= attempts; attempt++ {
 		if err = ctx.Err(); err != nil {
 			return err
 		}
@@ -81,6 +83,8 @@ func (w *blobWriter) writeBlob(ctx context.Context, h v1.Hash, size int64, open 
 		if err == nil || errors.Is(err, errDigestMismatch) {
 			break
 		}
+		time.Sleep(delay)
+		delay *= 2
 	}
 	if err != nil {
 		return fmt.Errorf("blob %s: %w", h, err)
@@ -141,7 +145,7 @@ func (w *blobWriter) writeBytes(ctx context.Context, h v1.Hash, data []byte) err
 // writeImage stores an image's layers, config and manifest, in that order,
 // so that a manifest is never in the store without what it names.
 func (w *blobWriter) writeImage(ctx context.Context, img v1.Image) (v1.Hash, error) {
-	mf, err := img.Manifest()
+	mf, err := retrying(ctx, img.Manifest)
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("read manifest: %w", err)
 	}
@@ -162,12 +166,11 @@ func (w *blobWriter) writeImage(ctx context.Context, img v1.Image) (v1.Hash, err
 		return v1.Hash{}, err
 	}
 
-	cfg, err := img.RawConfigFile()
+	err = w.writeBlob(ctx, mf.Config.Digest, mf.Config.Size, func() (io.ReadCloser, error) {
+		return configBlob(img, mf.Config.Digest)
+	})
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("read config %s: %w", mf.Config.Digest, err)
-	}
-	if err := w.writeBytes(ctx, mf.Config.Digest, cfg); err != nil {
-		return v1.Hash{}, err
+		return v1.Hash{}, fmt.Errorf("config: %w", err)
 	}
 	return w.writeManifest(ctx, img)
 }
@@ -194,7 +197,7 @@ func (w *blobWriter) writeManifest(ctx context.Context, m rawManifest) (v1.Hash,
 // nil keep), then the index manifest itself. Nested indexes are stored
 // whole.
 func (w *blobWriter) writeIndex(ctx context.Context, idx v1.ImageIndex, keep func(v1.Descriptor) bool) (v1.Hash, error) {
-	im, err := idx.IndexManifest()
+	im, err := retrying(ctx, idx.IndexManifest)
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("read index manifest: %w", err)
 	}
@@ -204,7 +207,7 @@ func (w *blobWriter) writeIndex(ctx context.Context, idx v1.ImageIndex, keep fun
 		}
 		switch {
 		case d.MediaType.IsIndex():
-			child, err := idx.ImageIndex(d.Digest)
+			child, err := retrying(ctx, func() (v1.ImageIndex, error) { return idx.ImageIndex(d.Digest) })
 			if err != nil {
 				return v1.Hash{}, fmt.Errorf("index %s: %w", d.Digest, err)
 			}
@@ -212,7 +215,7 @@ func (w *blobWriter) writeIndex(ctx context.Context, idx v1.ImageIndex, keep fun
 				return v1.Hash{}, err
 			}
 		case d.MediaType.IsImage():
-			img, err := idx.Image(d.Digest)
+			img, err := retrying(ctx, func() (v1.Image, error) { return idx.Image(d.Digest) })
 			if err != nil {
 				return v1.Hash{}, fmt.Errorf("manifest %s: %w", d.Digest, err)
 			}
@@ -238,4 +241,41 @@ func (w *blobWriter) missing() []v1.Hash {
 		}
 	}
 	return out
+}
+
+// configBlob opens an image's config blob. It asks for it as a layer
+// first, which a remote image fetches afresh on every call, and falls back
+// to the raw config for images that cannot serve it that way.
+// (go-containerregistry's remote image keeps a config whose download was
+// cut off, so RawConfigFile cannot be retried.)
+func configBlob(img v1.Image, h v1.Hash) (io.ReadCloser, error) {
+	if l, err := img.LayerByDigest(h); err == nil {
+		if rc, err := l.Compressed(); err == nil {
+			return rc, nil
+		} else if transient(err) {
+			return nil, err
+		}
+	}
+	cfg, err := img.RawConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(cfg)), nil
+}
+
+// readConfig reads and parses an image's config, trying again when the
+// transfer is cut off.
+func readConfig(ctx context.Context, img v1.Image) (*v1.ConfigFile, error) {
+	mf, err := retrying(ctx, img.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	return retrying(ctx, func() (*v1.ConfigFile, error) {
+		rc, err := configBlob(img, mf.Config.Digest)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return v1.ParseConfigFile(rc)
+	})
 }

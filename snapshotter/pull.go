@@ -66,7 +66,9 @@ func (s *Store) Pull(ctx context.Context, ref string, opts ...PullOption) (v1.Ha
 	}
 	defer stop()
 
-	desc, err := remote.Get(r, s.remoteOptions(ctx)...)
+	desc, err := retrying(ctx, func() (*remote.Descriptor, error) {
+		return remote.Get(r, s.remoteOptions(ctx)...)
+	})
 	if err != nil {
 		return v1.Hash{}, remoteError(ref, err)
 	}
@@ -78,7 +80,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts ...PullOption) (v1.Ha
 		return v1.Hash{}, remoteError(ref, err)
 	}
 	if !o.all {
-		if err := checkPlatform(img, want); err != nil {
+		if err := checkPlatform(ctx, img, want); err != nil {
 			return v1.Hash{}, fmt.Errorf("pull %s: %w", ref, err)
 		}
 	}
@@ -113,8 +115,8 @@ func (s *Store) pullIndex(ctx context.Context, ref string, desc *remote.Descript
 
 // checkPlatform refuses a lone image whose config names a platform that
 // does not fit want.
-func checkPlatform(img v1.Image, want v1.Platform) error {
-	cf, err := img.ConfigFile()
+func checkPlatform(ctx context.Context, img v1.Image, want v1.Platform) error {
+	cf, err := readConfig(ctx, img)
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
