@@ -10,8 +10,7 @@ import (
 // (18 packages, about 10 MB of .deb), reading all content, as a layer
 // writer would. Compare with: for f in DEBS; do dpkg-deb --fsys-tarfile $f; done.
 func BenchmarkUnpack(b *testing.B) {
-	t := &testing.T{}
-	debs := fetchDebs(t, "armhf", "python3-minimal")
+	debs := fetchDebs(b, "armhf", "python3-minimal")
 	var total int64
 	for _, d := range debs {
 		total += d.Size

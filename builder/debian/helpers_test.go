@@ -17,7 +17,7 @@ var testCache = filepath.Join(os.TempDir(), "crossdock-debian-test-cache")
 
 // testArchive is the archive the host's apt uses; the tests read the real
 // mirror it names.
-func testArchive(t *testing.T) Archive {
+func testArchive(t testing.TB) Archive {
 	t.Helper()
 	a, err := HostArchive()
 	assert.NilError(t, err, "the tests need a deb entry in the host's apt sources")
@@ -30,7 +30,7 @@ var (
 )
 
 // realIndex reads the host archive's index for arch once per test binary.
-func realIndex(t *testing.T, arch string) *Index {
+func realIndex(t testing.TB, arch string) *Index {
 	t.Helper()
 	indexMu.Lock()
 	defer indexMu.Unlock()
@@ -44,7 +44,7 @@ func realIndex(t *testing.T, arch string) *Index {
 }
 
 // fetchDebs resolves names without the essential set and fetches them.
-func fetchDebs(t *testing.T, arch string, names ...string) []Deb {
+func fetchDebs(t testing.TB, arch string, names ...string) []Deb {
 	t.Helper()
 	ix := realIndex(t, arch)
 	pkgs, err := ix.Resolve(names, ResolveOptions{OmitEssential: true})
