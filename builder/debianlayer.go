@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/crossdock/crossdock/builder/debian"
 	"github.com/crossdock/crossdock/internal/errdefs"
 )
@@ -88,7 +90,7 @@ func (b *build) debianLayer(ctx context.Context, i int, pin *LockedDebian, t tar
 		return nil, errdefs.Invalid(fmt.Errorf("lockfile %s: layer %d (debian) pins no "+
 			"packages for %s (run crossdock lock)", b.opts.lockPath, i+1, t.Debian))
 	}
-	key := layerKey("debian", pkgs, b.epoch.Unix(), b.prio(), debianFixupsVersion)
+	key := layerKey("debian", pkgs, b.epoch.Unix(), b.prio())
 	rec, cached, err := b.cachedLayer(ctx, key, b.prio(), func(tr *tree) error {
 		return b.unpackDebs(ctx, tr, pin, pkgs, t)
 	})
@@ -108,18 +110,9 @@ func (b *build) unpackDebs(ctx context.Context, tr *tree, pin *LockedDebian,
 	if err != nil {
 		return err
 	}
-	var want []debian.Package
-	for _, p := range pkgs {
-		want = append(want, debian.Package{Name: p.Name, Version: p.Version,
-			Architecture: p.Architecture, Filename: p.Filename, SHA256: p.SHA256, Size: p.Size})
-	}
-	debs, err := debian.FetchAll(ctx, a, want, b.debianCache())
+	debs, err := b.fetchDebs(ctx, a, pkgs, t)
 	if err != nil {
-		if errors.Is(err, debian.ErrDigestMismatch) {
-			return errdefs.Invalid(fmt.Errorf("lockfile %s: a pinned .deb for %s does not "+
-				"match its sha256: %w", b.opts.lockPath, t.Debian, err))
-		}
-		return fmt.Errorf("debian packages for %s: %w", t.Debian, err)
+		return err
 	}
 
 	spool, err := os.CreateTemp(filepath.Join(b.opts.cacheDir, "tmp"), "debs-*")
@@ -131,24 +124,48 @@ func (b *build) unpackDebs(ctx context.Context, tr *tree, pin *LockedDebian,
 	os.Remove(spool.Name())
 	b.cleanup = append(b.cleanup, spool.Close)
 	var off int64
-	for _, d := range debs {
-		err := debian.DataEntries(d.Path, func(h *tar.Header, r io.Reader) error {
-			if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
-				tr.add(h, nil)
-				return nil
+	err = debian.Unpack(debs, func(h *tar.Header, r io.Reader) error {
+		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+			tr.add(h, nil)
+			return nil
+		}
+		n, err := io.Copy(spool, r)
+		if err != nil {
+			return err
+		}
+		start := off
+		off += n
+		tr.add(h, func() (io.Reader, error) { return io.NewSectionReader(spool, start, n), nil })
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("debian packages for %s: %w", t.Debian, err)
+	}
+	return nil
+}
+
+// fetchDebs downloads the pinned .debs, a few at a time, each checked
+// against the lockfile's sha256.
+func (b *build) fetchDebs(ctx context.Context, a debian.Archive, pkgs []LockedPackage,
+	t target) ([]debian.Deb, error) {
+	debs := make([]debian.Deb, len(pkgs))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, p := range pkgs {
+		g.Go(func() error {
+			want := debian.Package{Name: p.Name, Version: p.Version, Architecture: p.Architecture,
+				Filename: p.Filename, SHA256: p.SHA256, Size: p.Size}
+			path, err := debian.Fetch(ctx, a, want, b.debianCache())
+			if errors.Is(err, debian.ErrDigestMismatch) {
+				return errdefs.Invalid(fmt.Errorf("lockfile %s: debian package %s %s (%s), "+
+					"file %s: %w", b.opts.lockPath, p.Name, p.Version, t.Debian, p.Filename, err))
 			}
-			n, err := io.Copy(spool, r)
 			if err != nil {
-				return err
+				return fmt.Errorf("debian package %s %s (%s): %w", p.Name, p.Version, t.Debian, err)
 			}
-			start := off
-			off += n
-			tr.add(h, func() (io.Reader, error) { return io.NewSectionReader(spool, start, n), nil })
+			debs[i] = debian.Deb{Package: want, Path: path}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("debian package %s (%s, %s): %w", d.Name, d.Version, t.Debian, err)
-		}
 	}
-	return debianFixups(tr, pkgs, t)
+	return debs, g.Wait()
 }
