@@ -3,17 +3,29 @@
 // the archive side of the builder's Debian layers:
 //
 //   - HostArchive reads the mirror, suite, components and keyring from the
-//     host's apt sources; ArchForPlatform maps an OCI platform to the Debian
-//     architecture (linux/arm/v7 is armhf, linux/amd64 is amd64).
+//     host's apt sources (HostArchives: every source, e.g. the release, its
+//     -updates and -security); ArchForPlatform maps an OCI platform to the
+//     Debian architecture (linux/arm/v7 is armhf, linux/amd64 is amd64).
 //   - Archive.Index fetches the suite's InRelease, verifies its clearsigned
 //     OpenPGP signature with the archive keyring, fetches each component's
-//     Packages.xz by the sha256 the signed text lists, and parses it.
+//     Packages.xz by the sha256 the signed text lists, and parses it;
+//     MergeIndexes combines the indexes of several suites.
 //   - Index.Resolve picks the packages to install (see its documentation
 //     for the rules), deterministically, sorted by name.
 //   - Fetch and FetchAll download .deb files into a cache named by sha256,
 //     checked against the signed index; DataEntries walks a .deb's files.
-//   - Fixups returns the files that maintainer scripts would have made and
-//     that programs need (see below), and the dpkg status database.
+//   - Unpack gives every file of a set of .debs and then the Fixups: what
+//     maintainer scripts would have made and programs need (see below),
+//     and the dpkg database.
+//
+// # Trust and the cache
+//
+// Only the keyring is trusted. InRelease is fetched on every Index call and
+// its signature checked; everything else is checked against a sha256 that
+// the signed text vouches for (Packages.xz) or that the index lists (.deb),
+// on download and again on every reuse from the cache. The parsed form of
+// an index is cached too, named by the sha256 of its Packages.xz; it is not
+// checked again, so the cache folder must be writable only by its owner.
 //
 // # Essential packages
 //
@@ -43,9 +55,10 @@
 //     a new system. Users and groups that other packages' scripts add with
 //     adduser or useradd are not created.
 //   - /var/lib/dpkg/status lists every package as installed (from each
-//     .deb's own control file), and /var/lib/dpkg/info/NAME.list and
-//     NAME.md5sums list its files, so dpkg -l and image scanners see what
-//     is installed.
+//     .deb's own control file, with its Conffiles), and
+//     /var/lib/dpkg/info/NAME.list and NAME.md5sums list its files
+//     (NAME:ARCH for Multi-Arch: same packages, info/format 1), so dpkg -l,
+//     dpkg -L, dpkg --verify and image scanners see what is installed.
 //
 // What is deliberately not done:
 //

@@ -26,8 +26,9 @@ type Progress struct {
 	Cached bool   // true when it came from the cache, not the network
 }
 
-// WithCacheDir keeps downloaded files in dir, named by their sha256, so that
-// a second run reads them from disk. The default is
+// WithCacheDir keeps downloaded files in dir, named by their sha256 (and
+// parsed indexes under dir/parsed), so that a second run reads them from
+// disk. The folder must be writable only by its owner. The default is
 // $XDG_CACHE_HOME/crossdock/debian (os.UserCacheDir), or a folder under
 // os.TempDir() when there is no user cache folder.
 func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
