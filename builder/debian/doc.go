@@ -73,7 +73,7 @@
 //   - Everything else a postinst does: systemd units, users and groups made
 //     by adduser, generated configuration (ca-certificates bundles, locales,
 //     ld.so.cache, mime databases, font caches), triggers, and diversions
-//     (dpkg-divert) are not applied. The TODO comments in fixups.go say what
+//     (dpkg-divert) are not applied. The TODO comments in unpack.go say what
 //     a user sees because of each.
 //
 // The layout of the files is the packages' own: with bookworm that is the

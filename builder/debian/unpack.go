@@ -133,6 +133,24 @@ func (f *fixer) unpack(d Deb, fn func(hdr *tar.Header, r io.Reader) error) error
 }
 
 // entries builds the fixup entries from what unpack collected.
+//
+// TODO: users and groups that maintainer scripts create (adduser,
+// useradd, systemd-sysusers) are missing from /etc/passwd and /etc/group;
+// a program that looks up such a user by name fails, and files that a
+// package chowns to it at install time stay owned by root.
+//
+// TODO: generated files are not made: /etc/ssl/certs/ca-certificates.crt
+// (update-ca-certificates), locales (locale-gen), /etc/ld.so.cache,
+// gdk-pixbuf and mime caches. A program that verifies TLS against the
+// system bundle fails; one needing a library from a folder named only in
+// /etc/ld.so.conf.d does not find it.
+//
+// TODO: dpkg-divert calls in preinst scripts are not applied; where a
+// package diverts another's file, the later package's copy wins instead.
+//
+// TODO: no merged-/usr conversion: files land where each package ships
+// them (/bin, /lib, ...), right for bookworm; a suite whose base-files
+// ships /bin -> usr/bin symlinks needs the layer writer to resolve them.
 func (f *fixer) entries() ([]Entry, error) {
 	var out []Entry
 	for master, target := range baseFiles {
