@@ -62,3 +62,29 @@ func ExampleSelectManifest() {
 	// linux/arm/v6
 	// no manifest for platform linux/arm64 (on offer: linux/arm/v6)
 }
+
+func ExamplePlatforms() {
+	img, _ := random.Image(64, 1)
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{snapshotter.AttestationAnnotation: "attestation-manifest"}}},
+	)
+	ps, _ := snapshotter.Platforms(idx)
+	for _, p := range ps {
+		fmt.Println(snapshotter.FormatPlatform(p))
+	}
+	// Output: linux/amd64
+}
+
+func ExampleParsePlatform() {
+	p, _ := snapshotter.ParsePlatform("linux/arm")
+	fmt.Println(snapshotter.FormatPlatform(p))
+	_, err := snapshotter.ParsePlatform("linux/arm64/v7")
+	fmt.Println(err)
+	// Output:
+	// linux/arm/v7
+	// platform "linux/arm64/v7": arm64 has no variant "v7"
+}

@@ -61,8 +61,11 @@ func (s *Store) describe(name string, d v1.Descriptor) (Entry, error) {
 		}
 		for _, c := range im.Manifests {
 			if !runnable(c) {
-				if s.hasBlob(c.Digest) {
-					sizes[c.Digest] = c.Size
+				if s.hasBlob(c.Digest) && c.MediaType.IsImage() {
+					var ignored Entry // an attestation has no platform of its own
+					if _, err := s.sizeImage(c, sizes, false, &ignored); err != nil {
+						return e, err
+					}
 				}
 				continue
 			}

@@ -45,6 +45,11 @@ func (s *Store) remoteOptions(ctx context.Context) []remote.Option {
 	return append(opts, s.remote...)
 }
 
+// TODO: when two crossdock commands both find the default registry down,
+// the second uses the registry the first started, which stops when the
+// first command ends; the second then fails with "connection refused" and
+// must be run again. A shared `crossdock registry serve` avoids this.
+
 // ensureRegistry starts the embedded registry in-process when r's registry
 // is the default one, on loopback, and nothing answers there. The returned
 // function stops it (or does nothing).

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,6 +152,16 @@ func TestPushPullSaveLoadCLI(t *testing.T) {
 	code, _, errOut = runCLI(t, "pull", "--all-platforms", ref, "--root", other, "--log-format", "json")
 	assert.Equal(t, code, 0, errOut)
 	assert.Check(t, is.Contains(errOut, h.String()))
+	// --log-format json: one JSON object per line, a line per blob.
+	blobs := 0
+	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		var rec map[string]any
+		assert.NilError(t, json.Unmarshal([]byte(line), &rec), line)
+		if rec["msg"] == "pull" && strings.HasPrefix(fmt.Sprint(rec["blob"]), "sha256:") {
+			blobs++
+		}
+	}
+	assert.Check(t, is.Equal(blobs, 9), "index, 2 manifests, 2 configs, 4 layers: %s", errOut)
 	code, out, _ := runCLI(t, "images", "--root", other)
 	assert.Equal(t, code, 0)
 	assert.Check(t, is.Contains(out, "linux/amd64,linux/arm/v7"))
