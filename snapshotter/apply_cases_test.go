@@ -161,6 +161,16 @@ func atCases() []atCase {
 			"srv/tagged": "file t xattr:user.note=hi",
 		},
 	}, {
+		name: "a folder made implicitly keeps the lower folder's owner and mode",
+		layers: [][]atEnt{
+			{atOwner(atMode(atDir("home/"), 0o750), 5, 6), atOwner(atMode(atDir("home/u/"), 0o700), 5, 6)},
+			{atFile("home/u/.profile", "p")},
+		},
+		want: map[string]string{
+			"home": "dir mode=0750 owner=5:6", "home/u": "dir mode=0700 owner=5:6",
+			"home/u/.profile": "file p",
+		},
+	}, {
 		name:   "L2 without its climbing entries",
 		layers: [][]atEnt{atL2Entries(false, false)},
 		want:   atL2Safe,
