@@ -27,8 +27,8 @@ type Package struct {
 	Essential    bool   // Essential: yes
 	Priority     string // required, important, standard, optional, extra
 
-	// The dependency fields, as written in the index.
-	Depends, PreDepends, Provides string
+	// The relationship fields, as written in the index.
+	Depends, PreDepends, Provides, Conflicts, Breaks string
 }
 
 // String is name=version:arch, as apt would pin it.

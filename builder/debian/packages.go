@@ -66,6 +66,8 @@ func newEntry(v map[string]string) (*entry, error) {
 		Depends:      v["Depends"],
 		PreDepends:   v["Pre-Depends"],
 		Provides:     v["Provides"],
+		Conflicts:    v["Conflicts"],
+		Breaks:       v["Breaks"],
 	}}
 	if e.Name == "" || e.Filename == "" || e.SHA256 == "" {
 		return nil, fmt.Errorf("package %q: missing Package, Filename or SHA256", e.Name)

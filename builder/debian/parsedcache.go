@@ -14,7 +14,7 @@ import (
 
 // parsedFormat names the layout of the parsed-index cache files; change it
 // when the record below changes.
-const parsedFormat = "v1"
+const parsedFormat = "v2"
 
 // parsedRecord is one package in the parsed-index cache.
 type parsedRecord struct {

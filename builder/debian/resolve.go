@@ -15,6 +15,10 @@ import (
 // package in the index satisfies.
 var ErrUnsatisfiable = errors.New("unsatisfiable dependency")
 
+// ErrConflict is wrapped by Resolve's errors about two selected packages
+// of which one Conflicts with or Breaks the other.
+var ErrConflict = errors.New("conflicting packages")
+
 // ResolveOptions tune Resolve. The zero value resolves like
 // "apt-get install --no-install-recommends" on a Debian base system.
 type ResolveOptions struct {
@@ -62,8 +66,13 @@ type ResolveOptions struct {
 // the architecture; an unsatisfiable dependency fails with ErrUnsatisfiable
 // naming the chain of packages that led to it.
 //
-// TODO: Conflicts and Breaks are not checked; a set that apt would refuse
-// (two packages that conflict) is returned, and the later one's files win.
+// A set in which one package Conflicts with or Breaks another (by name,
+// or through a virtual name the other provides) fails with ErrConflict
+// naming both and the chains that pulled them in.
+//
+// TODO: there is no backtracking: when the first alternative or provider
+// leads to a conflict or an unsatisfiable dependency, another choice that
+// would work is not tried; naming it in the list (or in Providers) does.
 func (ix *Index) Resolve(names []string, opts ResolveOptions) ([]Package, error) {
 	r := &resolver{ix: ix, opts: opts, selected: map[string]*entry{}, parent: map[string]string{}}
 
@@ -101,6 +110,10 @@ func (ix *Index) Resolve(names []string, opts ResolveOptions) ([]Package, error)
 				return nil, err
 			}
 		}
+	}
+
+	if err := r.checkConflicts(); err != nil {
+		return nil, err
 	}
 
 	out := make([]Package, 0, len(r.selected))

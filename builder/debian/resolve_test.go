@@ -53,6 +53,11 @@ func fixtureIndex(t *testing.T) *Index {
 		stanza("wants-vname", "1", "armhf", "Depends: vname (>= 1.5)"),
 		stanza("old-libc-pin", "1", "armhf", "Depends: libc6 (= 2.31-1)"),
 		stanza("recommender", "1", "armhf", "Recommends: gawk", "Suggests: dma"),
+		stanza("postfix", "3", "armhf", "Provides: mail-transport-agent", "Conflicts: mail-transport-agent"),
+		stanza("oldtool", "1", "armhf"),
+		stanza("top2", "1", "armhf", "Depends: newlib, oldtool"),
+		stanza("newlib", "2", "armhf", "Breaks: oldtool (<< 2)"),
+		stanza("newlib-ok", "2", "armhf", "Breaks: oldtool (<< 1)", "Conflicts: dash:amd64"),
 	}, "")
 	return indexFromText(t, "armhf", text)
 }
@@ -102,6 +107,10 @@ func TestResolveRules(t *testing.T) {
 			check: func(t *testing.T, pkgs []Package) { assert.Equal(t, pkgs[3].Architecture, "all") }},
 		{name: "no recommends or suggests", in: []string{"recommender"}, opts: omit, want: []string{"recommender"}},
 		{name: "duplicates", in: []string{"dash", "dash"}, opts: omit, want: []string{"dash", "libc6"}},
+		{name: "conflicts with a virtual it provides itself", in: []string{"postfix", "mua"}, opts: omit,
+			want: []string{"libc6", "mua", "postfix"}},
+		{name: "breaks and conflicts that do not apply", in: []string{"newlib-ok", "oldtool", "dash"}, opts: omit,
+			want: []string{"dash", "libc6", "newlib-ok", "oldtool"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,6 +150,10 @@ func TestResolveErrors(t *testing.T) {
 		{name: "chosen provider does not provide", in: []string{"tool"},
 			opts: ResolveOptions{OmitEssential: true, Providers: map[string]string{"awk": "dash"}},
 			kind: errdefs.ErrInvalid, want: []string{"dash chosen for awk", "providers: gawk, mawk"}},
+		{name: "conflicts through a virtual", in: []string{"postfix", "exim"}, kind: ErrConflict,
+			want: []string{"postfix=3:armhf (via postfix) has Conflicts: mail-transport-agent, but exim=4:armhf (via exim) is selected"}},
+		{name: "breaks an old version", in: []string{"top2"}, kind: ErrConflict,
+			want: []string{"newlib=2:armhf (via top2 -> newlib) has Breaks: oldtool (<< 2), but oldtool=1:armhf (via top2 -> oldtool)"}},
 		{name: "foreign qualifier", in: []string{"dash:amd64"}, opts: omit, kind: errdefs.ErrInvalid,
 			want: []string{`"dash:amd64"`, "armhf"}},
 	}
