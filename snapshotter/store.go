@@ -78,6 +78,13 @@ func Open(root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", root, err)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(s.content, "index.json")); errors.Is(err, os.ErrNotExist) {
+		// An empty index.json makes the folder a valid layout for other tools.
+		err := s.updateIndex(context.Background(), func(*v1.IndexManifest) error { return nil })
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", root, err)
+		}
+	}
 	return s, nil
 }
 
@@ -138,6 +145,9 @@ func (s *Store) updateIndex(ctx context.Context, change func(im *v1.IndexManifes
 	}
 	if err := change(im); err != nil {
 		return err
+	}
+	if im.Manifests == nil {
+		im.Manifests = []v1.Descriptor{} // the spec wants a list, not null
 	}
 	data, err := json.MarshalIndent(im, "", "  ")
 	if err != nil {

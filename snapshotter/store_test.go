@@ -14,6 +14,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -195,4 +196,24 @@ func TestPruneDuringWrites(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The store's content folder is a plain OCI image layout that other tools
+// (here go-containerregistry's layout package) read, names included.
+func TestContentIsOCILayout(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	idx := twoPlatformIndex(t, 512, 1)
+	want, err := s.WriteIndex(ctx, "owner/app:v1", idx)
+	assert.NilError(t, err)
+
+	root, err := layout.ImageIndexFromPath(s.ContentDir())
+	assert.NilError(t, err)
+	im, err := root.IndexManifest()
+	assert.NilError(t, err)
+	assert.Assert(t, is.Len(im.Manifests, 1))
+	assert.Check(t, is.Equal(im.Manifests[0].Annotations[RefNameAnnotation], DefaultRegistry()+"/owner/app:v1"))
+	got, err := root.ImageIndex(want)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, digests(t, got), digests(t, idx))
 }
