@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func newBuild(ctx context.Context, spec *Spec, opts []Option) (*build, error) {
 		return nil, errdefs.Invalid(fmt.Errorf("--locked: no lockfile at %s "+
 			"(run crossdock lock)", o.lockPath))
 	}
-	if err := os.MkdirAll(o.cacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(o.cacheDir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("cache dir: %w", err)
 	}
 	goVer := ""
