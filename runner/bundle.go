@@ -3,13 +3,12 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/crossdock/crossdock/internal/atomicfile"
 )
 
 // initPath is where the init binary is bind-mounted in every container. It
@@ -45,14 +44,18 @@ type bundleSpec struct {
 	cgroups string
 }
 
-// writeBundle writes dir/config.json.
+// writeBundle writes dir/config.json. It is written anew at every start,
+// so it needs no atomic write.
 func writeBundle(dir string, b bundleSpec) error {
 	s := ociSpec(b)
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("bundle %s: %w", dir, err)
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, "config.json"), data, 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600); err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	return nil
 }
 
 func ociSpec(b bundleSpec) *specs.Spec {

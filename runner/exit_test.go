@@ -16,6 +16,9 @@ import (
 	"github.com/crossdock/crossdock/internal/testhost"
 )
 
+// needHandlerB is testhost.NeedHandler for benchmarks.
+func needHandlerB(b *testing.B, platform string) { testhost.NeedHandler(b, platform) }
+
 // needPlatform skips or prepares what running platform needs here.
 func needPlatform(t *testing.T, platform string) {
 	t.Helper()

@@ -118,6 +118,11 @@ func fetchDebs(t *testing.T, arch string, pkgs ...string) []string {
 // storeImage writes the folder dir as a one-layer image for linux/arch
 // into the store under root, named ref.
 func storeImage(t *testing.T, root, ref, arch, variant, dir string) {
+	storeImageB(t, root, ref, v1.Platform{OS: "linux", Architecture: arch, Variant: variant}, dir)
+}
+
+// storeImageB is storeImage for tests and benchmarks.
+func storeImageB(t testing.TB, root, ref string, p v1.Platform, dir string) {
 	t.Helper()
 	var buf bytes.Buffer
 	assert.NilError(t, tarDir(&buf, dir))
@@ -131,8 +136,8 @@ func storeImage(t *testing.T, root, ref, arch, variant, dir string) {
 	cf, err := img.ConfigFile()
 	assert.NilError(t, err)
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = "linux", arch, variant
-	cf.Config = v1.Config{Env: []string{"PATH=/usr/bin:/bin"}}
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
+	cf.Config = v1.Config{Env: []string{"PATH=/usr/bin:/bin"}, Entrypoint: entrypointOf(dir)}
 	img, err = mutate.ConfigFile(img, cf)
 	assert.NilError(t, err)
 
@@ -186,4 +191,12 @@ func tarDir(w io.Writer, dir string) error {
 		return err
 	}
 	return tw.Close()
+}
+
+// entrypointOf gives a probe image its entrypoint; other images have none.
+func entrypointOf(dir string) []string {
+	if _, err := os.Stat(filepath.Join(dir, "probe")); err == nil {
+		return []string{"/probe"}
+	}
+	return nil
 }

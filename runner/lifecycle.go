@@ -34,7 +34,7 @@ func (r *Runtime) RunCreated(ctx context.Context, nameOrID string, sio Stdio) (i
 	}
 	if err := r.checkPlatform(st); err != nil {
 		if st.Spec.AutoRemove {
-			r.removeFiles(st)
+			r.removeFiles(st, true)
 		}
 		return -1, err
 	}
@@ -144,13 +144,15 @@ func (r *Runtime) Remove(ctx context.Context, nameOrID string, force bool) error
 		return err
 	}
 	defer l.Unlock()
-	return r.removeFiles(st)
+	return r.removeFiles(st, true)
 }
 
-// removeFiles deletes what a stopped container left: runc's record, a
-// stale mount and its folder.
-func (r *Runtime) removeFiles(st State) error {
-	exec.Command(r.runc, "--root", r.runcRoot, "delete", "--force", st.ID).Run()
+// removeFiles deletes what a stopped container left: runc's record (unless
+// the caller knows there is none), a stale mount and its folder.
+func (r *Runtime) removeFiles(st State, runcDelete bool) error {
+	if runcDelete {
+		exec.Command(r.runc, "--root", r.runcRoot, "delete", "--force", st.ID).Run()
+	}
 	dir := r.dir(st.ID)
 	unmount(filepath.Join(dir, "rootfs"))
 	// Drop the state first, so that a half-removed folder is never listed.

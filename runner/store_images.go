@@ -39,7 +39,7 @@ func unpacked(ctx context.Context, s *snapshotter.Store, ref string, img v1.Imag
 	if err != nil {
 		return Image{}, fmt.Errorf("image %s: config: %w", ref, err)
 	}
-	layers, err := s.Unpack(ctx, img)
+	layers, err := s.Unpack(ctx, knownDiffIDs{Image: img, diffIDs: cf.RootFS.DiffIDs})
 	if err != nil {
 		return Image{}, fmt.Errorf("image %s: %w", ref, err)
 	}
@@ -57,3 +57,32 @@ func samePlatform(a, b string) bool {
 	pb, errB := snapshotter.ParsePlatform(b)
 	return errA == nil && errB == nil && snapshotter.FormatPlatform(pa) == snapshotter.FormatPlatform(pb)
 }
+
+// knownDiffIDs gives an image's layers the diffIDs its config lists, so
+// that finding snapshots already unpacked does not decompress and hash
+// every layer again (a store layer otherwise computes its diffID from its
+// content). The config is named by the manifest's digest, and a layer that
+// still has to be unpacked is checked against its diffID as it is.
+type knownDiffIDs struct {
+	v1.Image
+	diffIDs []v1.Hash
+}
+
+func (k knownDiffIDs) Layers() ([]v1.Layer, error) {
+	layers, err := k.Image.Layers()
+	if err != nil || len(layers) != len(k.diffIDs) {
+		return layers, err
+	}
+	out := make([]v1.Layer, len(layers))
+	for i, l := range layers {
+		out[i] = diffIDLayer{Layer: l, diffID: k.diffIDs[i]}
+	}
+	return out, nil
+}
+
+type diffIDLayer struct {
+	v1.Layer
+	diffID v1.Hash
+}
+
+func (l diffIDLayer) DiffID() (v1.Hash, error) { return l.diffID, nil }

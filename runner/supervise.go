@@ -20,9 +20,14 @@ import (
 )
 
 // watch is one start of a container, from mounting its rootfs to recording
-// its exit code. The process that runs it (a shim, or the caller of Run)
-// must be a child subreaper: runc detaches from the container, whose init
-// then becomes this process's child, so that its exit status can be read.
+// its exit code.
+//
+// Without a terminal, `runc run` stays in the foreground: it passes the
+// container's output on, forwards the signals it gets to the init, deletes
+// the container when it ends and exits with its code. With a terminal,
+// runc must detach to hand over the pty master (`runc run --detach
+// --console-socket`), so the init becomes a child of this process, which
+// must then be a child subreaper to read its exit status.
 type watch struct {
 	r       *Runtime
 	st      State
@@ -32,18 +37,17 @@ type watch struct {
 	copying sync.WaitGroup // output copied to the log and the caller
 	term    *terminal
 	pid     int
+	runcCmd *exec.Cmd     // the foreground runc, without a terminal
+	done    chan exitInfo // the container's end
 }
+
+type exitInfo struct{ code int }
 
 // supervise starts the container id and waits for it to end. ready is called
 // once, when the container runs or failed to. The exit code is the
 // container's: the entrypoint's code, or 128+signal.
 func (r *Runtime) supervise(ctx context.Context, id string, sio Stdio, ready func(error)) (int, error) {
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		err = fmt.Errorf("become subreaper: %w", err)
-		ready(err)
-		return -1, err
-	}
-	w := &watch{r: r, sio: sio}
+	w := &watch{r: r, sio: sio, done: make(chan exitInfo, 1)}
 	st, err := r.claim(ctx, id)
 	if err != nil {
 		ready(err)
@@ -65,12 +69,14 @@ func (r *Runtime) supervise(ctx context.Context, id string, sio Stdio, ready fun
 
 	code := w.wait()
 	w.cleanup()
+	if w.st.Spec.AutoRemove {
+		return code, r.removeFiles(w.st, false)
+	}
 	_, err = r.update(context.WithoutCancel(ctx), id, func(s *State) error {
 		s.Status, s.ExitCode, s.Pid, s.Ports = Exited, code, 0, nil
 		s.Finished = time.Now().UTC()
 		return nil
 	})
-	r.autoRemove(w.st)
 	return code, err
 }
 
@@ -89,7 +95,7 @@ func (r *Runtime) claim(ctx context.Context, id string) (State, error) {
 
 func (r *Runtime) autoRemove(st State) {
 	if st.Spec.AutoRemove {
-		r.removeFiles(st)
+		r.removeFiles(st, true)
 	}
 }
 
@@ -136,8 +142,8 @@ func (w *watch) start(ctx context.Context) error {
 	return err
 }
 
-// runc runs `runc run --detach`, with the container's stdio on pipes or a
-// pseudo-terminal that this process reads.
+// runc starts the container: in the foreground on pipes, or detached on a
+// pseudo-terminal.
 func (w *watch) runc(ctx context.Context) error {
 	r, st := w.r, w.st
 	dir := r.dir(st.ID)
@@ -146,74 +152,129 @@ func (w *watch) runc(ctx context.Context) error {
 	runcLog := filepath.Join(dir, "runc.log")
 	os.Remove(runcLog)
 	args := []string{"--root", r.runcRoot, "--log", runcLog, "--log-format", "json",
-		"run", "--detach", "--bundle", dir, "--pid-file", pidFile}
-
+		"run", "--bundle", dir, "--pid-file", pidFile}
 	cmd := exec.Command(r.runc)
-	var closeAfter []*os.File
-	var err error
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
 	if st.Spec.Tty {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("become subreaper: %w", err)
+		}
+		var err error
 		if w.term, err = newTerminal(); err != nil {
 			return err
 		}
-		args = append(args, "--console-socket", w.term.socket.Path())
-	} else {
-		if cmd.Stdin, closeAfter, err = w.stdinPipe(); err != nil {
-			return err
+		args = append(args, "--detach", "--console-socket", w.term.socket.Path())
+		cmd.Args = append([]string{"runc"}, append(args, st.ID)...)
+		if err := cmd.Run(); err != nil {
+			w.term.close()
+			return fmt.Errorf("start container %s: %s", st.Name, runcError(runcLog, err))
 		}
-		for _, stream := range []string{"stdout", "stderr"} {
-			rd, wr, err := os.Pipe()
-			if err != nil {
-				return fmt.Errorf("container %s: %w", st.Name, err)
-			}
-			closeAfter = append(closeAfter, wr)
-			if stream == "stdout" {
-				cmd.Stdout = wr
-			} else {
-				cmd.Stderr = wr
-			}
-			w.copyOut(rd, stream, w.callerStream(stream))
+		if w.pid, err = readPid(pidFile); err != nil {
+			return fmt.Errorf("start container %s: %w", st.Name, err)
 		}
+		go w.reap()
+		return w.attachTerminal()
+	}
+
+	closeAfter, err := w.pipes(cmd)
+	if err != nil {
+		return err
 	}
 	cmd.Args = append([]string{"runc"}, append(args, st.ID)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	runErr := cmd.Run()
+	err = cmd.Start()
 	for _, f := range closeAfter {
 		f.Close()
 	}
-	if runErr != nil {
-		if w.term != nil {
-			w.term.close()
-		}
-		return fmt.Errorf("start container %s: %s", st.Name, runcError(runcLog, runErr))
-	}
-	pidBytes, err := os.ReadFile(pidFile)
 	if err != nil {
 		return fmt.Errorf("start container %s: %w", st.Name, err)
 	}
-	if w.pid, err = strconv.Atoi(strings.TrimSpace(string(pidBytes))); err != nil {
-		return fmt.Errorf("start container %s: pid file: %w", st.Name, err)
+	w.runcCmd = cmd
+	runcDone := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(runcDone)
+		w.done <- exitInfo{code: exitCode(unix.WaitStatus(cmd.ProcessState.Sys().(syscall.WaitStatus)))}
+	}()
+
+	// runc writes the pid file once the entrypoint runs, and before it
+	// waits for it; a runc that ends without one failed to start it.
+	for {
+		if w.pid, err = readPid(pidFile); err == nil {
+			return nil
+		}
+		select {
+		case <-runcDone:
+			if w.pid, err = readPid(pidFile); err == nil {
+				return nil
+			}
+			info := <-w.done
+			return fmt.Errorf("start container %s: %s", st.Name,
+				runcError(runcLog, fmt.Errorf("runc exit status %d", info.code)))
+		case <-time.After(time.Millisecond):
+		}
 	}
-	if w.term != nil {
-		return w.attachTerminal()
-	}
-	return nil
 }
 
-// stdinPipe gives the container the caller's stdin when it is interactive,
-// else /dev/null.
-func (w *watch) stdinPipe() (io.Reader, []*os.File, error) {
-	if !w.st.Spec.Interactive || w.sio.Stdin == nil {
-		return nil, nil, nil
+// pipes connects the container's stdio to this process: stdout and stderr
+// through pipes read into the log and the caller, stdin from the caller
+// when the container is interactive (else /dev/null).
+func (w *watch) pipes(cmd *exec.Cmd) ([]*os.File, error) {
+	var closeAfter []*os.File
+	if w.st.Spec.Interactive && w.sio.Stdin != nil {
+		rd, wr, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		go func() {
+			io.Copy(wr, w.sio.Stdin)
+			wr.Close()
+		}()
+		cmd.Stdin, closeAfter = rd, append(closeAfter, rd)
 	}
-	rd, wr, err := os.Pipe()
+	for _, stream := range []string{"stdout", "stderr"} {
+		rd, wr, err := os.Pipe()
+		if err != nil {
+			return closeAfter, fmt.Errorf("container %s: %w", w.st.Name, err)
+		}
+		closeAfter = append(closeAfter, wr)
+		if stream == "stdout" {
+			cmd.Stdout = wr
+		} else {
+			cmd.Stderr = wr
+		}
+		w.copyOut(rd, stream, w.callerStream(stream))
+	}
+	return closeAfter, nil
+}
+
+func readPid(pidFile string) (int, error) {
+	b, err := os.ReadFile(pidFile)
 	if err != nil {
-		return nil, nil, err
+		return 0, err
 	}
-	go func() {
-		io.Copy(wr, w.sio.Stdin)
-		wr.Close()
-	}()
-	return rd, []*os.File{rd}, nil
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("pid file %s: %w", pidFile, err)
+	}
+	return pid, nil
+}
+
+// reap waits for the detached init, a child of this subreaper.
+func (w *watch) reap() {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(w.pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			w.done <- exitInfo{code: -1}
+			return
+		}
+		w.done <- exitInfo{code: exitCode(ws)}
+		return
+	}
 }
 
 func (w *watch) callerStream(stream string) io.Writer {
@@ -245,39 +306,27 @@ func (w *watch) copyOut(rd io.ReadCloser, stream string, to io.Writer) {
 	}()
 }
 
-// wait forwards the caller's signals until the container's init ends, and
+// wait forwards the caller's signals until the container ends, and
 // returns its exit code.
 func (w *watch) wait() int {
-	done := make(chan int, 1)
-	go func() {
-		var ws unix.WaitStatus
-		for {
-			_, err := unix.Wait4(w.pid, &ws, 0, nil)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				done <- -1
-				return
-			}
-			done <- exitCode(ws)
-			return
-		}
-	}()
 	for {
 		select {
-		case code := <-done:
-			return code
+		case info := <-w.done:
+			return info.code
 		case sig := <-w.sio.Signals:
 			s, ok := sig.(syscall.Signal)
 			if !ok {
 				continue
 			}
-			if s == syscall.SIGWINCH && w.term != nil {
+			switch {
+			case s == syscall.SIGWINCH && w.term != nil:
 				w.term.resize()
-				continue
+			case s == syscall.SIGWINCH:
+			case w.runcCmd != nil:
+				w.runcCmd.Process.Signal(s) // runc passes it on to the init
+			default:
+				unix.Kill(w.pid, s)
 			}
-			unix.Kill(w.pid, s)
 		}
 	}
 }
@@ -302,7 +351,10 @@ func (w *watch) cleanup() {
 		w.log.close()
 	}
 	r := w.r
-	exec.Command(r.runc, "--root", r.runcRoot, "delete", "--force", w.st.ID).Run()
+	if _, err := os.Stat(filepath.Join(r.runcRoot, w.st.ID)); err == nil {
+		// Detached, or a foreground runc that did not finish its work.
+		exec.Command(r.runc, "--root", r.runcRoot, "delete", "--force", w.st.ID).Run()
+	}
 	unmount(filepath.Join(r.dir(w.st.ID), "rootfs"))
 }
 
