@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -71,10 +73,16 @@ func (t *trickle) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// Tests that need crossdock as separate processes share one build.
+func TestProcesses(t *testing.T) {
+	bin := buildCrossdock(t)
+	t.Run("pull survives kill -9", func(t *testing.T) { testPullSurvivesKill(t, bin) })
+	t.Run("concurrent loads", func(t *testing.T) { testConcurrentLoads(t, bin) })
+}
+
 // A pull killed with SIGKILL half-way leaves no corrupt blob behind a
 // valid name; the next pull completes and store verify passes.
-func TestPullSurvivesKill(t *testing.T) {
-	bin := buildCrossdock(t)
+func testPullSurvivesKill(t *testing.T, bin string) {
 	reg, err := snapshotter.NewRegistry(t.TempDir())
 	assert.NilError(t, err)
 	slow := &slowBlobs{inner: reg}
@@ -131,3 +139,36 @@ func TestPullSurvivesKill(t *testing.T) {
 }
 
 func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// Four crossdock processes loading different images into one store at
+// once leave an index.json that names all four, and a store that verifies.
+func testConcurrentLoads(t *testing.T, bin string) {
+	const n = 4
+	var files []string
+	for i := 0; i < n; i++ {
+		ref := fmt.Sprintf("owner/load%d:v1", i)
+		src, _ := storeWithIndex(t, ref)
+		tar := filepath.Join(t.TempDir(), "img.tar")
+		icmd.RunCmd(icmd.Command(bin, "save", "-o", tar, ref, "--root", src)).Assert(t, icmd.Success)
+		files = append(files, tar)
+	}
+
+	root := t.TempDir()
+	var cmds []*exec.Cmd
+	for _, f := range files {
+		cmd := exec.Command(bin, "load", "-i", f, "--root", root)
+		cmd.Stderr = os.Stderr
+		assert.NilError(t, cmd.Start())
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
+		assert.Check(t, cmd.Wait())
+	}
+	res := icmd.RunCmd(icmd.Command(bin, "images", "--root", root))
+	res.Assert(t, icmd.Success)
+	for i := 0; i < n; i++ {
+		assert.Check(t, is.Contains(res.Stdout(), fmt.Sprintf("/owner/load%d:v1", i)))
+	}
+	assert.Check(t, is.Equal(strings.Count(res.Stdout(), "linux/amd64,linux/arm/v7"), n), res.Stdout())
+	icmd.RunCmd(icmd.Command(bin, "store", "verify", "--root", root)).Assert(t, icmd.Success)
+}
