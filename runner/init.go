@@ -48,8 +48,8 @@ func Main(args []string) (int, bool) {
 // Init is PID 1 of a container: it starts the command after "--" as its
 // child, forwards signals to it, reaps every process that ends in the
 // container, and returns the child's exit code, or 128+signal if a signal
-// ended it. With --tty the child gets its own session and the terminal as
-// its controlling one, so that ^C reaches it and not the init.
+// ended it. With --tty the child's process group becomes the terminal's
+// foreground group, so that ^C reaches the child, not the init.
 func Init(args []string) int {
 	tty := false
 	for len(args) > 0 && args[0] != "--" {
@@ -72,9 +72,11 @@ func Init(args []string) int {
 		fmt.Fprintf(os.Stderr, "crossdock-init: %v\n", err)
 		return 127
 	}
+	// The child leads a process group of its own; on a terminal that
+	// group is the foreground one, so ^C reaches the child, not the init.
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	if tty {
-		attr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		attr = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
 	}
 	p, err := os.StartProcess(path, args, &os.ProcAttr{
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},

@@ -112,3 +112,19 @@ func TestExec(t *testing.T) {
 		})
 	}
 }
+
+// -t gives the entrypoint a terminal as its stdin and stdout; its output
+// reaches the caller (and the log) through the pty, with the pty's \r\n.
+func TestTerminal(t *testing.T) {
+	needContainers(t)
+	r := newTestRuntime(t)
+	img := probeRootfs(t, "linux/amd64")
+	code, out, errOut := runProbeImg(t, r, img, Spec{Tty: true, Cmd: []string{"tty"}})
+	assert.Equal(t, code, 0, errOut)
+	assert.Check(t, is.Equal(out, "terminal=true\r\n"))
+	code, out, _ = runProbeImg(t, r, img, Spec{Cmd: []string{"tty"}})
+	assert.Equal(t, code, 0)
+	assert.Check(t, is.Equal(out, "terminal=false\n"))
+	code, _, _ = runProbeImg(t, r, img, Spec{Tty: true, Cmd: []string{"kill", "TERM"}})
+	assert.Check(t, is.Equal(code, 143))
+}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -82,6 +84,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "tty":
+		_, err := unix.IoctlGetTermios(0, unix.TCGETS)
+		fmt.Printf("terminal=%v\n", err == nil)
 	case "stdin":
 		io.Copy(os.Stdout, os.Stdin)
 	case "serve":
