@@ -76,13 +76,27 @@ type ResolveOptions struct {
 func (ix *Index) Resolve(names []string, opts ResolveOptions) ([]Package, error) {
 	r := &resolver{ix: ix, opts: opts, selected: map[string]*entry{}, parent: map[string]string{}}
 
-	roots := slices.Clone(names)
-	slices.Sort(roots)
-	for _, name := range slices.Compact(roots) {
+	// Real package names first, then virtual ones, so that a provider the
+	// caller names wins over the default choice for a virtual name.
+	var roots []dependency.Relation
+	for _, name := range names {
 		rel, err := parseRequest(name, ix.Arch)
 		if err != nil {
 			return nil, err
 		}
+		roots = append(roots, rel)
+	}
+	slices.SortFunc(roots, func(x, y dependency.Relation) int {
+		xv, yv := len(ix.byName[x.Possibilities[0].Name]) == 0, len(ix.byName[y.Possibilities[0].Name]) == 0
+		if xv != yv {
+			if xv {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(x.String(), y.String())
+	})
+	for _, rel := range roots {
 		if err := r.satisfy(rel, "", true); err != nil {
 			return nil, err
 		}

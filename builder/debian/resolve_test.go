@@ -94,6 +94,8 @@ func TestResolveRules(t *testing.T) {
 		{name: "virtual: selected provider wins whatever the order", in: []string{"mawk", "tool"}, opts: omit,
 			want: []string{"libc6", "mawk", "python3", "tool"}},
 		{name: "virtual named by the caller", in: []string{"awk"}, opts: omit, want: []string{"gawk", "libc6", "libgmp"}},
+		{name: "virtual and its provider named by the caller", in: []string{"awk", "mawk"}, opts: omit,
+			want: []string{"libc6", "mawk"}},
 		{name: "versioned virtual", in: []string{"wants-vname"}, opts: omit, want: []string{"vprov", "wants-vname"}},
 		{name: "alternatives: first satisfiable", in: []string{"alt"}, opts: omit,
 			want: []string{"alt", "dash", "gawk", "libc6", "libgmp"}},
@@ -154,6 +156,8 @@ func TestResolveErrors(t *testing.T) {
 			want: []string{"postfix=3:armhf (via postfix) has Conflicts: mail-transport-agent, but exim=4:armhf (via exim) is selected"}},
 		{name: "breaks an old version", in: []string{"top2"}, kind: ErrConflict,
 			want: []string{"newlib=2:armhf (via top2 -> newlib) has Breaks: oldtool (<< 2), but oldtool=1:armhf (via top2 -> oldtool)"}},
+		{name: "two versions asked for", in: []string{"libc6=2.31-1", "libc6 (>= 2.36)"}, kind: ErrUnsatisfiable,
+			want: []string{"the request needs libc6 2.36-9, but 2.31-1 was already selected via libc6"}},
 		{name: "foreign qualifier", in: []string{"dash:amd64"}, opts: omit, kind: errdefs.ErrInvalid,
 			want: []string{`"dash:amd64"`, "armhf"}},
 	}

@@ -154,6 +154,9 @@ func (r *resolver) unsatisfiable(rel dependency.Relation, from string, root bool
 
 // chain is the path from a requested package down to name: "a -> b -> name".
 func (r *resolver) chain(name string) string {
+	if name == "" {
+		return "the request"
+	}
 	var path []string
 	for n := name; n != "" && len(path) < 100; n = r.parent[n] {
 		path = append(path, n)
