@@ -17,14 +17,9 @@ import (
 // copyUp makes the file at rel (a clean relative path) exist in this
 // layer's folder if only a lower layer holds it, copying content, mode,
 // owner, xattrs and mtime, as overlayfs does before it links to a lower
-// file. New parent folders copy the lower folders' metadata.
-//
-// TODO: only the names this layer links to are copied up; other names of
-// the same lower inode stay in the lower layer, so the merged view shows
-// them as separate files with equal content where a merged apply has one
-// inode (overlayfs without index=on does the same). Nothing reads wrong,
-// but a tool that counts links or writes through one name sees the
-// difference.
+// file. New parent folders copy the lower folders' metadata. The other
+// names of a hardlinked lower file that the merged view shows are linked
+// up with it, so they stay one inode, as in a merged apply.
 func (g *applyGuard) copyUp(rel string) error {
 	if rel == "." {
 		return fmt.Errorf("%q: %w", rel, fs.ErrInvalid)
@@ -41,7 +36,6 @@ func (g *applyGuard) copyUp(rel string) error {
 		return err
 	}
 
-	// Names of one lower inode copied up by this layer stay one inode.
 	src := filepath.Join(lower, rel)
 	fi, err := os.Lstat(src)
 	if err != nil {
@@ -56,7 +50,73 @@ func (g *applyGuard) copyUp(rel string) error {
 		return err
 	}
 	g.copiedUp[key] = rel
+	if st.Nlink < 2 {
+		return nil
+	}
+	return g.copySiblings(lower, key, rel)
+}
+
+// copySiblings links up, next to rel, the other names of the lower inode
+// key that the merged view shows from lower.
+func (g *applyGuard) copySiblings(lower string, key [2]uint64, rel string) error {
+	index, err := g.inodeIndex(lower)
+	if err != nil {
+		return err
+	}
+	for _, name := range index[key] {
+		if name == rel {
+			continue
+		}
+		layer, fi, err := applyLookup(g.resolver.layers, name)
+		if err != nil {
+			return err
+		}
+		if layer != lower || !os.SameFile(fi, applyStatOrNil(filepath.Join(lower, rel))) {
+			continue // hidden, or in this layer already
+		}
+		if err := applyMkParents(g.root, lower, path.Dir(name)); err != nil {
+			return err
+		}
+		if err := os.Link(filepath.Join(g.root, rel), filepath.Join(g.root, name)); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// inodeIndex lists, once per lower folder, the names of its files that
+// have more than one link, by inode.
+func (g *applyGuard) inodeIndex(lower string) (map[[2]uint64][]string, error) {
+	if index, ok := g.inodes[lower]; ok {
+		return index, nil
+	}
+	index := map[[2]uint64][]string{}
+	err := filepath.WalkDir(lower, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if st.Nlink > 1 {
+			rel, _ := filepath.Rel(lower, p)
+			key := [2]uint64{st.Dev, st.Ino}
+			index[key] = append(index[key], filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.inodes[lower] = index
+	return index, nil
+}
+
+func applyStatOrNil(p string) fs.FileInfo {
+	fi, _ := os.Lstat(p)
+	return fi
 }
 
 // applyMkParents creates the folders of rel (relative, clean) in root that

@@ -24,10 +24,11 @@ type applyGuard struct {
 	lowers   []string // lowest first
 	resolver *applyResolver
 
-	own      map[string]bool      // paths this layer wrote: true for folders
-	whited   map[string]bool      // overlay form: paths this layer whited out
-	reopaque []string             // overlay form: folders made anew after a whiteout
-	copiedUp map[[2]uint64]string // lower inode -> its copy in this layer
+	own      map[string]bool                   // paths this layer wrote: true for folders
+	whited   map[string]bool                   // overlay form: paths this layer whited out
+	reopaque []string                          // overlay form: folders made anew after a whiteout
+	copiedUp map[[2]uint64]string              // lower inode -> its copy in this layer
+	inodes   map[string]map[[2]uint64][]string // lower -> hardlinked names
 }
 
 func newApplyGuard(root string, merged bool, lowers []string) *applyGuard {
@@ -37,6 +38,7 @@ func newApplyGuard(root string, merged bool, lowers []string) *applyGuard {
 		own:      map[string]bool{},
 		whited:   map[string]bool{},
 		copiedUp: map[[2]uint64]string{},
+		inodes:   map[string]map[[2]uint64][]string{},
 	}
 }
 
@@ -98,11 +100,13 @@ func (g *applyGuard) hardlink(hdr *tar.Header, target string) error {
 }
 
 // wrote records that this layer writes name, and the folders above it. A
-// folder that this layer whited out and now writes into is made anew:
-// its whiteout device goes (containerd creates the folder) and it becomes
-// opaque at the end, so the lower folder's content stays hidden.
+// folder that this layer whited out or replaced with a non-folder, and now
+// writes (into), is made anew: its whiteout device goes (containerd
+// creates the folder) and it becomes opaque at the end, so the lower
+// folder's content stays hidden, as in a merged apply.
 func (g *applyGuard) wrote(name string, dir bool) error {
-	if dir && g.whited[name] && !g.own[name] {
+	wasDir, wasOwn := g.own[name]
+	if dir && !wasDir && (wasOwn || g.whited[name]) {
 		g.reopaque = append(g.reopaque, name)
 	}
 	g.own[name] = dir

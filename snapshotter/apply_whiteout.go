@@ -29,25 +29,21 @@ const (
 // it (merged form) or fails (overlay form), so here:
 //   - .wh.X where this layer wrote X: a file X stays and hides the lower
 //     one anyway; a folder X stays and becomes opaque.
-//   - .wh.X otherwise: merged form deletes X; overlay form lets containerd
-//     make the 0/0 device, and a folder X written later in this layer
-//     becomes opaque (finish), so it does not merge with the lower X.
-//   - an opaque marker: merged form deletes what this layer did not write
-//     under the folder (containerd misses folders it made implicitly);
-//     overlay form lets containerd set the xattr, order does not matter.
+//   - .wh.X otherwise: merged form deletes X; overlay form drops what a
+//     copy-up put at X and, if a lower layer shows X, lets containerd
+//     make the 0/0 device; a folder
+//     X written later in this layer becomes opaque (finish), so it does
+//     not merge with the lower X.
+//   - an opaque marker: both forms delete what this layer did not write
+//     under the folder (in overlay form, copies up); containerd misses
+//     folders it made implicitly. Overlay form then lets containerd set
+//     the xattr: order does not matter.
 func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 	dir, base := path.Split(name)
 	dir = path.Clean(dir)
 	switch {
 	case base == applyOpaqueMarker:
-		g.own[dir] = true
-		switch {
-		case g.merged:
-			return false, g.mergedOpaque(dir)
-		case dir == ".":
-			return false, g.rootOpaque()
-		}
-		return true, nil
+		return g.opaque(dir)
 	case strings.HasPrefix(base, applyMetaPrefix):
 		return false, nil // other AUFS metadata: nothing to apply
 	case base == applyWhiteoutPrefix:
@@ -55,26 +51,59 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 	}
 
 	victim := path.Join(dir, strings.TrimPrefix(base, applyWhiteoutPrefix))
+	full := filepath.Join(g.root, victim)
 	if isDir, own := g.own[victim]; own {
-		switch {
-		case !isDir:
+		if !isDir {
 			return false, nil
-		case g.merged:
-			return false, g.mergedOpaque(victim)
 		}
-		full := filepath.Join(g.root, victim)
+		if err := g.dropNotOwn(victim); err != nil || g.merged {
+			return false, err
+		}
 		return false, unix.Lsetxattr(full, snapOpaqueXattr, []byte("y"), 0)
 	}
-	if g.merged {
-		return false, os.RemoveAll(filepath.Join(g.root, victim))
+	switch {
+	case g.merged:
+		return false, os.RemoveAll(full)
+	case g.whited[victim]:
+		return false, nil // its 0/0 device is there already
+	}
+	if err := os.RemoveAll(full); err != nil { // a copy-up, if anything
+		return false, err
+	}
+
+	// A whiteout of what nothing below shows is left out: overlayfs lists
+	// the 0/0 devices of a folder that no lower layer merges into.
+	if _, fi, err := applyLookup(g.resolver.layers, victim); err != nil || fi == nil {
+		return false, err
 	}
 	g.whited[victim] = true
 	return true, nil
 }
 
-// mergedOpaque removes from the folder dir (merged form) everything this
-// layer did not write.
-func (g *applyGuard) mergedOpaque(dir string) error {
+// opaque handles an opaque marker in dir.
+func (g *applyGuard) opaque(dir string) (bool, error) {
+	if dir != "." {
+		if err := g.wrote(dir, true); err != nil {
+			return false, err
+		}
+	}
+	if err := g.dropNotOwn(dir); err != nil {
+		return false, err
+	}
+	switch {
+	case g.merged:
+		// The marker stands in its folder, so the folder exists.
+		return false, os.MkdirAll(filepath.Join(g.root, dir), 0o755)
+	case dir == ".":
+		return false, g.rootOpaque()
+	}
+	return true, nil
+}
+
+// dropNotOwn removes from the folder dir everything this layer did not
+// write: in merged form the lower layers' files, in overlay form copies
+// up and whiteouts.
+func (g *applyGuard) dropNotOwn(dir string) error {
 	full := filepath.Join(g.root, dir)
 	fi, err := os.Lstat(full)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -94,7 +123,7 @@ func (g *applyGuard) mergedOpaque(dir string) error {
 		case !own:
 			err = os.RemoveAll(filepath.Join(full, n))
 		case isDir:
-			err = g.mergedOpaque(rel)
+			err = g.dropNotOwn(rel)
 		}
 		if err != nil {
 			return err
@@ -106,7 +135,8 @@ func (g *applyGuard) mergedOpaque(dir string) error {
 // rootOpaque hides everything the lower layers hold (overlay form), for
 // an opaque marker at the top of the tree: overlayfs ignores the opaque
 // xattr on a layer's root, so every name in a lower root gets a whiteout
-// instead, unless this layer wrote it (a folder of its own becomes opaque).
+// instead, unless this layer wrote it (a folder of its own becomes
+// opaque). dropNotOwn has emptied the root of all else.
 func (g *applyGuard) rootOpaque() error {
 	for _, lower := range g.lowers {
 		names, err := flatReadNames(lower)
@@ -119,9 +149,12 @@ func (g *applyGuard) rootOpaque() error {
 			switch {
 			case own && isDir:
 				err = unix.Lsetxattr(full, snapOpaqueXattr, []byte("y"), 0)
-			case own || g.whited[n]:
+			case own:
 				continue
 			default:
+				if _, err := os.Lstat(full); err == nil {
+					continue // whited out for a lower layer already
+				}
 				g.whited[n] = true
 				err = unix.Mknod(full, unix.S_IFCHR, 0)
 			}
