@@ -15,9 +15,9 @@ import (
 
 // Run creates and runs a container in the foreground: its output goes to
 // sio (and to its log), signals from sio.Signals are forwarded to it, and
-// Run returns its exit code once it ends. The calling process becomes a
-// child subreaper (PR_SET_CHILD_SUBREAPER) to collect the container's exit
-// status.
+// Run returns its exit code once it ends. If ctx ends first, the container
+// is killed. With a Tty the calling process becomes a child subreaper
+// (PR_SET_CHILD_SUBREAPER) to collect the container's exit status.
 func (r *Runtime) Run(ctx context.Context, spec Spec, sio Stdio) (int, error) {
 	st, err := r.Create(ctx, spec)
 	if err != nil {

@@ -99,7 +99,11 @@ func (r *Runtime) Logs(ctx context.Context, nameOrID string, opts LogOptions, w 
 		if err == nil {
 			var e logEntry
 			if json.Unmarshal(partial, &e) == nil {
-				if _, err := io.WriteString(w, e.Log); err != nil {
+				to := w
+				if e.Stream == "stderr" && opts.Stderr != nil {
+					to = opts.Stderr
+				}
+				if _, err := io.WriteString(to, e.Log); err != nil {
 					return err
 				}
 			}

@@ -67,7 +67,7 @@ func (r *Runtime) supervise(ctx context.Context, id string, sio Stdio, ready fun
 	}
 	ready(nil)
 
-	code := w.wait()
+	code := w.wait(ctx)
 	w.cleanup()
 	if w.st.Spec.AutoRemove {
 		return code, r.removeFiles(w.st, false)
@@ -307,10 +307,14 @@ func (w *watch) copyOut(rd io.ReadCloser, stream string, to io.Writer) {
 }
 
 // wait forwards the caller's signals until the container ends, and
-// returns its exit code.
-func (w *watch) wait() int {
+// returns its exit code. If ctx ends first, the container is killed
+// (SIGKILL) and still waited for.
+func (w *watch) wait(ctx context.Context) int {
 	for {
 		select {
+		case <-ctx.Done():
+			unix.Kill(w.pid, syscall.SIGKILL)
+			ctx = context.Background()
 		case info := <-w.done:
 			return info.code
 		case sig := <-w.sio.Signals:

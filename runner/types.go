@@ -110,6 +110,9 @@ type Stdio struct {
 type LogOptions struct {
 	Follow bool // keep printing until the container exits
 	Tail   int  // only the last Tail lines; 0 = all
+	// Stderr, if set, receives what the container wrote to its stderr;
+	// by default both streams go to the one writer Logs is given.
+	Stderr io.Writer
 }
 
 // ExecSpec is a process started in a running container.

@@ -25,7 +25,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				return rt.Logs(ctx, args[0], runner.LogOptions{Follow: *follow, Tail: *tail}, e.stdout)
+				return rt.Logs(ctx, args[0], runner.LogOptions{Follow: *follow, Tail: *tail, Stderr: e.stderr}, e.stdout)
 			},
 		}
 	})
