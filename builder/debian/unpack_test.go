@@ -99,6 +99,9 @@ func TestUnpackRootfsWorks(t *testing.T) {
 	assert.Equal(t, run(t, "dpkg", "--root", root, "--verify"), "")
 	files := run(t, "dpkg-query", "--admindir", filepath.Join(root, "var/lib/dpkg"), "-L", "mawk")
 	assert.Assert(t, is.Contains(files, "/usr/bin/mawk\n"))
+	alt := run(t, "update-alternatives", "--root", root, "--query", "awk")
+	assert.Assert(t, is.Contains(alt, "Status: auto\nBest: /usr/bin/mawk\nValue: /usr/bin/mawk\n"), alt)
+	assert.Assert(t, is.Contains(alt, "\n nawk /usr/bin/nawk\n"), alt)
 
 	testhost.RequireRoot(t)
 	testhost.RequireProgram(t, "chroot", "coreutils")
