@@ -112,6 +112,14 @@ func ociSpec(b bundleSpec) *specs.Spec {
 	return s
 }
 
+// namespaces lists the container's namespaces. Network "" and "none" get
+// a new network namespace in which runc brings up loopback only.
+//
+// TODO: a container on the default network has no way out: connecting to
+// any address but its own loopback fails with "network is unreachable"
+// (published ports still reach it from the host). Outbound traffic needs a
+// bridge with NAT or a slirp4netns-like user-mode stack; until then use
+// --network host, or a stack's network.
 func namespaces(network string) []specs.LinuxNamespace {
 	ns := []specs.LinuxNamespace{
 		{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace},

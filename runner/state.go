@@ -114,6 +114,12 @@ func (r *Runtime) find(nameOrID string) (State, error) {
 
 // refresh corrects a state whose watcher died: a container recorded as
 // running whose shim is gone is reported as exited (its code unknown, -1).
+//
+// TODO: the container itself may still run when only its watcher died (a
+// foreground `crossdock run` killed with SIGKILL, a killed shim): ps shows
+// it as "Exited (-1)" while it runs on, and its output is no longer logged;
+// `rm` kills it. A recycled shim pid would make a dead container look
+// alive until that pid ends.
 func (r *Runtime) refresh(st State) State {
 	if st.Status != Running || st.ShimPid == 0 || alive(st.ShimPid) {
 		return st

@@ -51,8 +51,11 @@ func newRuntime(e *env) (*runner.Runtime, error) {
 }
 
 func runDetached(ctx context.Context, e *env, rt *runner.Runtime, spec runner.Spec) error {
-	if spec.Interactive && spec.Tty {
-		return usageError("run -d: -i -t needs attach, which crossdock lacks; drop -i")
+	// TODO: there is no attach: a detached container's stdin is /dev/null,
+	// so `run -d -i` gives it nothing to read, and `-d -t` output is only in
+	// the log. Docker's `-dit` then `attach` has no equivalent yet.
+	if spec.Interactive {
+		return usageError("run -d -i: crossdock cannot attach to a detached container's stdin; drop -i")
 	}
 	st, err := rt.Create(ctx, spec)
 	if err != nil {
