@@ -118,13 +118,19 @@ func (ix *Index) sort() {
 	}
 }
 
-// readComponent fetches and parses COMPONENT/binary-ARCH/Packages.xz.
+// readComponent fetches and parses COMPONENT/binary-ARCH/Packages.xz (or
+// Packages.gz, for archives that offer no xz).
 func (ix *Index) readComponent(ctx context.Context, rel *release, comp string, o *options) error {
-	name := comp + "/binary-" + ix.Arch + "/Packages.xz"
+	base := comp + "/binary-" + ix.Arch + "/Packages"
+	name := base + ".xz"
 	want, ok := rel.files[name]
 	if !ok {
-		return errdefs.NotFound(fmt.Errorf("%s lists no %s: is %q an architecture of %s?",
-			rel.url, name, ix.Arch, ix.Archive.Suite))
+		name = base + ".gz"
+		want, ok = rel.files[name]
+	}
+	if !ok {
+		return errdefs.NotFound(fmt.Errorf("%s lists no %s.xz: is %q an architecture of %s?",
+			rel.url, base, ix.Arch, ix.Archive.Suite))
 	}
 
 	// Fetch by hash where the archive offers it, so that a mirror update
@@ -138,7 +144,7 @@ func (ix *Index) readComponent(ctx context.Context, rel *release, comp string, o
 	if err != nil {
 		return err
 	}
-	entries, err := o.parsed(path, want.sha256, ix.Arch)
+	entries, err := o.parsed(path, want.sha256, ix.Arch, strings.HasSuffix(name, ".gz"))
 	if err != nil {
 		return errdefs.Invalid(fmt.Errorf("%s (%s): %w", url, path, err))
 	}

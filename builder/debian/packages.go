@@ -2,6 +2,7 @@ package debian
 
 import (
 	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,11 +14,17 @@ import (
 	"pault.ag/go/debian/version"
 )
 
-// parseCompressed reads an xz-compressed Packages file.
-func parseCompressed(r io.Reader, arch string) ([]*entry, error) {
-	zr, err := xz.NewReader(r, 0)
+// parseCompressed reads an xz- (or gzip-) compressed Packages file.
+func parseCompressed(r io.Reader, arch string, gzipped bool) ([]*entry, error) {
+	var zr io.Reader
+	var err error
+	if gzipped {
+		zr, err = gzip.NewReader(r)
+	} else {
+		zr, err = xz.NewReader(r, 0)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("xz: %w", err)
+		return nil, fmt.Errorf("decompress: %w", err)
 	}
 	return parsePackages(bufio.NewReaderSize(zr, 1<<20), arch)
 }

@@ -22,11 +22,11 @@ type parsedRecord struct {
 	Provides []provide
 }
 
-// parsed returns the packages of the verified Packages.xz at path, whose
+// parsed returns the packages of the verified Packages.xz (or .gz) at path, whose
 // sha256 is sum. Decompressing and parsing an index takes seconds, so the
 // result is kept next to the download, named by the same sha256; a cache
 // file that can't be read is rebuilt.
-func (o *options) parsed(path, sum, arch string) ([]*entry, error) {
+func (o *options) parsed(path, sum, arch string, gzipped bool) ([]*entry, error) {
 	cache := filepath.Join(o.cacheDir, "parsed", parsedFormat+"-"+sum+"-"+arch+".gob")
 	if entries, err := readParsed(cache); err == nil {
 		return entries, nil
@@ -37,7 +37,7 @@ func (o *options) parsed(path, sum, arch string) ([]*entry, error) {
 		return nil, err
 	}
 	defer f.Close()
-	entries, err := parseCompressed(f, arch)
+	entries, err := parseCompressed(f, arch, gzipped)
 	if err != nil {
 		return nil, err
 	}
