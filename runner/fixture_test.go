@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/crossdock/crossdock/internal/errdefs"
 	"github.com/crossdock/crossdock/internal/testhost"
 )
 
@@ -165,4 +169,18 @@ func findProcs(prefix string) []string {
 		}
 	}
 	return out
+}
+
+// A dynamically linked helper cannot be a container's init: the start
+// fails with exit code 3 saying how to build crossdock, and nothing is
+// left running.
+func TestDynamicHelperRefused(t *testing.T) {
+	needContainers(t)
+	r := newTestRuntime(t, WithHelperBinary("/bin/true")) // dynamic on Debian
+	st, err := r.CreateFrom(context.Background(), Spec{Cmd: []string{"arch"}, AutoRemove: true},
+		probeRootfs(t, "linux/amd64"))
+	assert.NilError(t, err)
+	_, err = r.RunCreated(context.Background(), st.ID, Stdio{})
+	assert.Check(t, is.Equal(errdefs.Code(err), 3))
+	assert.Check(t, is.ErrorContains(err, "CGO_ENABLED=0"))
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"github.com/crossdock/crossdock/internal/errdefs"
 	"github.com/crossdock/crossdock/internal/flock"
@@ -21,6 +22,9 @@ type Runtime struct {
 	runcRoot  string
 	images    ImageSource
 	hostCheck func(platform string) error
+
+	staticOnce sync.Once
+	staticErr  error // why the helper cannot be a container's init
 }
 
 // Option changes how New sets up a Runtime.
@@ -47,7 +51,8 @@ func WithPlatformCheck(check func(platform string) error) Option {
 }
 
 // New returns a Runtime rooted at root (created if absent). It fails with an
-// errdefs.Host error when runc is missing or the helper binary is not static.
+// errdefs.Host error when runc is missing. A helper binary that is not
+// static fails each start instead (listing, logs and volumes work without).
 func New(root string, opts ...Option) (*Runtime, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -61,9 +66,6 @@ func New(root string, opts ...Option) (*Runtime, error) {
 		if r.helper, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("find crossdock's own binary: %w", err)
 		}
-	}
-	if err := checkStatic(r.helper); err != nil {
-		return nil, err
 	}
 	if r.runc, err = exec.LookPath(r.runc); err != nil {
 		return nil, errdefs.Host(fmt.Errorf("runc not found (apt-get install runc): %w", err))
@@ -98,6 +100,13 @@ func checkStatic(path string) error {
 		}
 	}
 	return nil
+}
+
+// checkHelper reports, once per Runtime, whether the helper binary can be
+// a container's init.
+func (r *Runtime) checkHelper() error {
+	r.staticOnce.Do(func() { r.staticErr = checkStatic(r.helper) })
+	return r.staticErr
 }
 
 func (r *Runtime) containersDir() string { return filepath.Join(r.root, "containers") }

@@ -103,6 +103,9 @@ func (r *Runtime) autoRemove(st State) {
 func (w *watch) start(ctx context.Context) error {
 	r, st := w.r, w.st
 	dir := r.dir(st.ID)
+	if err := r.checkHelper(); err != nil {
+		return err
+	}
 	rootfs, err := r.mountRootfs(st)
 	if err != nil {
 		return err
