@@ -28,19 +28,20 @@ func (g *applyGuard) copyUp(rel string) error {
 	if _, err := os.Lstat(dst); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return err // in this layer already (or unreadable)
 	}
-	lower, err := applyLookupLower(g.lowers, rel)
+	// The merged view as this layer leaves it so far: an opaque marker or
+	// whiteout of its own hides the lower file.
+	lower, fi, err := g.resolver.lookup(rel)
 	if err != nil {
 		return err
+	}
+	if fi == nil || lower == g.root {
+		return fmt.Errorf("%q: not in any lower layer: %w", rel, fs.ErrNotExist)
 	}
 	if err := applyMkParents(g.root, lower, path.Dir(rel)); err != nil {
 		return err
 	}
 
 	src := filepath.Join(lower, rel)
-	fi, err := os.Lstat(src)
-	if err != nil {
-		return err
-	}
 	st := fi.Sys().(*syscall.Stat_t)
 	key := [2]uint64{st.Dev, st.Ino}
 	if first, ok := g.copiedUp[key]; ok {
@@ -67,7 +68,7 @@ func (g *applyGuard) copySiblings(lower string, key [2]uint64, rel string) error
 		if name == rel {
 			continue
 		}
-		layer, fi, err := applyLookup(g.resolver.layers, name)
+		layer, fi, err := g.resolver.lookup(name)
 		if err != nil {
 			return err
 		}

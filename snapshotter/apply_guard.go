@@ -108,6 +108,7 @@ func (g *applyGuard) wrote(name string, dir bool) error {
 	wasDir, wasOwn := g.own[name]
 	if dir && !wasDir && (wasOwn || g.whited[name]) {
 		g.reopaque = append(g.reopaque, name)
+		g.resolver.hide(name)
 	}
 	g.own[name] = dir
 	for p := path.Dir(name); p != "."; p = path.Dir(p) {
@@ -119,6 +120,7 @@ func (g *applyGuard) wrote(name string, dir bool) error {
 			continue
 		}
 		g.reopaque = append(g.reopaque, p)
+		g.resolver.hide(p)
 		full := filepath.Join(g.root, p)
 		if fi, err := os.Lstat(full); err == nil && snapIsWhiteout(fi) {
 			if err := os.Remove(full); err != nil {
@@ -149,16 +151,6 @@ func applyRel(name string) (string, error) {
 		return "", ErrEscapesRoot
 	}
 	return rel, nil
-}
-
-// applyLookupLower finds the lower folder whose file at rel the merged view
-// shows (see applyLookup).
-func applyLookupLower(lowers []string, rel string) (string, error) {
-	dir, _, err := applyLookup(reversed(lowers), rel)
-	if err == nil && dir == "" {
-		err = fmt.Errorf("%q: not in any lower layer: %w", rel, fs.ErrNotExist)
-	}
-	return dir, err
 }
 
 // applyLookup finds rel (clean, relative, its parents already resolved) in

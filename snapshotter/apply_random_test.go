@@ -20,7 +20,7 @@ import (
 // snapshots all give the same tree, or all fail.
 func TestApplyRandomStacks(t *testing.T) {
 	testhost.RequireRoot(t)
-	for seed := range uint64(60) {
+	for seed := range uint64(100) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			tc := atRandomCase(seed)
 			layers := atLayers(t, tc)

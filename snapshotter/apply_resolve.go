@@ -26,6 +26,7 @@ type applyResolver struct {
 	layers []string // this layer's folder, then the lower ones, top first
 	cache  map[string]string
 	links  map[string]bool // paths found to be symlinks while resolving
+	hidden map[string]bool // paths whose lower content this layer hides
 }
 
 func newApplyResolver(root string, lowers []string) *applyResolver {
@@ -33,6 +34,7 @@ func newApplyResolver(root string, lowers []string) *applyResolver {
 		layers: append([]string{root}, reversed(lowers)...),
 		cache:  map[string]string{},
 		links:  map[string]bool{},
+		hidden: map[string]bool{},
 	}
 }
 
@@ -51,6 +53,30 @@ func (r *applyResolver) changed(rel string, symlink bool) {
 	for k, v := range r.cache {
 		if v == rel || strings.HasPrefix(v, rel+"/") {
 			delete(r.cache, k)
+		}
+	}
+}
+
+// hide records that this layer hides what the lower layers hold at rel
+// and below (a whiteout, an opaque marker, a folder made anew), though
+// the folder may not show it yet: containerd creates it after the filter.
+func (r *applyResolver) hide(rel string) {
+	if !r.hidden[rel] {
+		r.hidden[rel] = true
+		clear(r.cache)
+		clear(r.links)
+	}
+}
+
+// lookup is applyLookup over this layer and the lower ones, as far as
+// this layer lets the lower ones show.
+func (r *applyResolver) lookup(rel string) (string, fs.FileInfo, error) {
+	for p := rel; ; p = path.Dir(p) {
+		if r.hidden[p] {
+			return applyLookup(r.layers[:1], rel)
+		}
+		if p == "." {
+			return applyLookup(r.layers, rel)
 		}
 	}
 }
@@ -75,7 +101,7 @@ func (r *applyResolver) resolve(rel string) (string, error) {
 			continue
 		}
 		next := path.Join(cur, part)
-		layer, fi, err := applyLookup(r.layers, next)
+		layer, fi, err := r.lookup(next)
 		if err != nil {
 			return "", err
 		}

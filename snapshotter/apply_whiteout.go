@@ -56,6 +56,7 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 		if !isDir {
 			return false, nil
 		}
+		g.resolver.hide(victim)
 		if err := g.dropNotOwn(victim); err != nil || g.merged {
 			return false, err
 		}
@@ -73,7 +74,9 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 
 	// A whiteout of what nothing below shows is left out: overlayfs lists
 	// the 0/0 devices of a folder that no lower layer merges into.
-	if _, fi, err := applyLookup(g.resolver.layers, victim); err != nil || fi == nil {
+	_, fi, err := g.resolver.lookup(victim)
+	g.resolver.hide(victim)
+	if err != nil || fi == nil {
 		return false, err
 	}
 	g.whited[victim] = true
@@ -82,6 +85,7 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 
 // opaque handles an opaque marker in dir.
 func (g *applyGuard) opaque(dir string) (bool, error) {
+	g.resolver.hide(dir)
 	if dir != "." {
 		if err := g.wrote(dir, true); err != nil {
 			return false, err
