@@ -21,34 +21,37 @@ import (
 func TestApplyRandomStacks(t *testing.T) {
 	testhost.RequireRoot(t)
 	for seed := range uint64(100) {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			tc := atRandomCase(seed)
-			layers := atLayers(t, tc)
-			ctx := context.Background()
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { atCheckRandom(t, seed) })
+	}
+}
 
-			root := t.TempDir()
-			var mergedErr error
-			for _, l := range layers {
-				if mergedErr = flatApplyMerged(ctx, root, l); mergedErr != nil {
-					break
-				}
-			}
-			dirs, snapErr := NewSnapshots(atMountableDir(t)).Prepare(ctx, layers)
-			if mergedErr != nil || snapErr != nil {
-				assert.Assert(t, mergedErr != nil && snapErr != nil,
-					"one form failed alone: merged: %v; snapshots: %v\n%s", mergedErr, snapErr, atDump(tc))
-				return
-			}
+// atCheckRandom checks the random stack of seed.
+func atCheckRandom(t *testing.T, seed uint64) {
+	tc := atRandomCase(seed)
+	layers := atLayers(t, tc)
+	ctx := context.Background()
 
-			want := atTree(t, root)
-			assert.Assert(t, is.DeepEqual(atFlatten(t, dirs...), want), atDump(tc))
-			if seed%4 == 0 {
-				assert.Assert(t, is.DeepEqual(atTree(t, atMountOverlay(t, dirs)), want), atDump(tc))
-			}
-			for p := range want {
-				assert.Assert(t, !strings.Contains(p, ".wh."), "%s in the tree", p)
-			}
-		})
+	root := t.TempDir()
+	var mergedErr error
+	for _, l := range layers {
+		if mergedErr = flatApplyMerged(ctx, root, l); mergedErr != nil {
+			break
+		}
+	}
+	dirs, snapErr := NewSnapshots(atMountableDir(t)).Prepare(ctx, layers)
+	if mergedErr != nil || snapErr != nil {
+		assert.Assert(t, mergedErr != nil && snapErr != nil,
+			"one form failed alone: merged: %v; snapshots: %v\n%s", mergedErr, snapErr, atDump(tc))
+		return
+	}
+
+	want := atTree(t, root)
+	assert.Assert(t, is.DeepEqual(atFlatten(t, dirs...), want), atDump(tc))
+	if seed%4 == 0 {
+		assert.Assert(t, is.DeepEqual(atTree(t, atMountOverlay(t, dirs)), want), atDump(tc))
+	}
+	for p := range want {
+		assert.Assert(t, !strings.Contains(p, ".wh."), "%s in the tree", p)
 	}
 }
 
