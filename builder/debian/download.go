@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/crossdock/crossdock/internal/atomicfile"
 	"github.com/crossdock/crossdock/internal/errdefs"
@@ -22,20 +23,56 @@ var ErrDigestMismatch = errors.New("sha256 mismatch")
 // maxReleaseSize bounds an InRelease file; Debian's are under 200 KiB.
 const maxReleaseSize = 16 << 20
 
+// attempts is how often a download is tried before its error is returned.
+const attempts = 3
+
+// retry runs fetch until it succeeds, up to attempts times, waiting a
+// little longer each time. Only failures a new try can cure are retried:
+// network errors and server errors, not a missing file, content that does
+// not match its digest, or a cancelled context.
+func (o *options) retry(ctx context.Context, fetch func() error) error {
+	var err error
+	for i := range attempts {
+		if err = fetch(); err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if i < attempts-1 {
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(o.backoff << i):
+			}
+		}
+	}
+	return err
+}
+
+func transient(err error) bool {
+	return !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrInvalid) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
 // get fetches a small file whole.
 func (o *options) get(ctx context.Context, url string) ([]byte, error) {
-	body, err := o.open(ctx, url)
+	var data []byte
+	err := o.retry(ctx, func() error {
+		body, err := o.open(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+
+		data, err = io.ReadAll(io.LimitReader(body, maxReleaseSize+1))
+		if err != nil {
+			return fmt.Errorf("get %s: %w", url, err)
+		}
+		if len(data) > maxReleaseSize {
+			return errdefs.Invalid(fmt.Errorf("get %s: larger than %d bytes", url, maxReleaseSize))
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer body.Close()
-
-	data, err := io.ReadAll(io.LimitReader(body, maxReleaseSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", url, err)
-	}
-	if len(data) > maxReleaseSize {
-		return nil, errdefs.Invalid(fmt.Errorf("get %s: larger than %d bytes", url, maxReleaseSize))
 	}
 	o.report(Progress{URL: url, Bytes: int64(len(data))})
 	return data, nil
@@ -83,9 +120,25 @@ func (o *options) fetchVerified(ctx context.Context, url, sum string, size int64
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("debian cache: %w", err)
 	}
-	body, err := o.open(ctx, url)
+	var n int64
+	err := o.retry(ctx, func() error {
+		var err error
+		n, err = o.download(ctx, url, path, sum, size)
+		return err
+	})
 	if err != nil {
 		return "", err
+	}
+	o.report(Progress{URL: url, Bytes: n})
+	return path, nil
+}
+
+// download writes url to path if its content has the given sha256 and
+// size, and returns its size.
+func (o *options) download(ctx context.Context, url, path, sum string, size int64) (int64, error) {
+	body, err := o.open(ctx, url)
+	if err != nil {
+		return 0, err
 	}
 	defer body.Close()
 
@@ -106,11 +159,7 @@ func (o *options) fetchVerified(ctx context.Context, url, sum string, size int64
 		}
 		return nil
 	})
-	if err != nil {
-		return "", err
-	}
-	o.report(Progress{URL: url, Bytes: n})
-	return path, nil
+	return n, err
 }
 
 func hashFile(path string) (string, int64, error) {

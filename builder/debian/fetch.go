@@ -18,7 +18,8 @@ type Deb struct {
 // returns its path. The file is checked against p.SHA256 and p.Size (taken
 // from the signed index); a file that does not match fails with an error
 // wrapping ErrDigestMismatch and naming the URL, and is not kept. A file
-// already in the cache is checked again and reused.
+// already in the cache is checked again and reused. A download that fails
+// on the network or with a server error is tried up to 3 times.
 func Fetch(ctx context.Context, a Archive, p Package, cacheDir string, opts ...Option) (string, error) {
 	if cacheDir != "" {
 		opts = append(opts, WithCacheDir(cacheDir))

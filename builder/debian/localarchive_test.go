@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 )
@@ -73,4 +75,52 @@ func TestIndexGzipAndComponents(t *testing.T) {
 	b.Components = append(slices.Clone(a.Components), "non-free")
 	_, err = b.Index(context.Background(), "armhf", WithCacheDir(t.TempDir()))
 	assert.ErrorContains(t, err, "lists no non-free/binary-armhf/Packages.xz")
+}
+
+func TestDownloadRetries(t *testing.T) {
+	content := []byte("a .deb, say")
+	sum := sha256.Sum256(content)
+	p := Package{Name: "x", Filename: "pool/x.deb", SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content))}
+
+	cases := []struct {
+		name     string
+		failures []int // status codes answered before the content
+		requests int
+		err      string
+	}{
+		{name: "served at once", requests: 1},
+		{name: "two server errors, then served", failures: []int{503, 502}, requests: 3},
+		{name: "three server errors", failures: []int{503, 500, 503}, requests: 3, err: "503 Service Unavailable"},
+		{name: "missing: no retry", failures: []int{404}, requests: 1, err: "404 Not Found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			requests := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n := requests
+				requests++
+				mu.Unlock()
+				if n < len(tc.failures) {
+					w.WriteHeader(tc.failures[n])
+					return
+				}
+				w.Write(content)
+			}))
+			defer srv.Close()
+
+			_, err := Fetch(context.Background(), Archive{Mirror: srv.URL}, p, t.TempDir(),
+				withBackoff(time.Millisecond))
+			if tc.err == "" {
+				assert.NilError(t, err)
+			} else {
+				assert.ErrorContains(t, err, tc.err)
+				assert.ErrorContains(t, err, srv.URL+"/pool/x.deb")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, requests, tc.requests)
+		})
+	}
 }

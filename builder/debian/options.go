@@ -16,6 +16,7 @@ type options struct {
 	client   *http.Client
 	progress func(Progress)
 	now      func() time.Time
+	backoff  time.Duration // the first wait before a retry
 }
 
 // Progress reports one finished download (or cache hit), for the caller to
@@ -42,13 +43,14 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client 
 // The default reports nothing. fn may be called from several goroutines.
 func WithProgress(fn func(Progress)) Option { return func(o *options) { o.progress = fn } }
 
-// withClock fixes the time used to check a release file's Valid-Until.
-func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+// withBackoff sets the first wait before a retry (tests make it short).
+func withBackoff(d time.Duration) Option { return func(o *options) { o.backoff = d } }
 
 func newOptions(opts []Option) *options {
 	o := &options{
-		client: &http.Client{Timeout: 10 * time.Minute},
-		now:    time.Now,
+		client:  &http.Client{Timeout: 10 * time.Minute},
+		now:     time.Now,
+		backoff: time.Second,
 	}
 	for _, opt := range opts {
 		opt(o)
