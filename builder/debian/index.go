@@ -69,10 +69,16 @@ type provided struct {
 }
 
 // Index reads the suite's InRelease, verifies its signature with the
-// archive keyring, and reads the Packages.xz of each component for arch
-// (e.g. "armhf", see ArchForPlatform), checking each against the sha256 the
-// signed release lists. The compressed indexes are cached by sha256 (see
-// WithCacheDir); InRelease is always fetched, so the index is current.
+// archive keyring, and reads the Packages.xz (or Packages.gz) of each
+// component for arch (e.g. "armhf", see ArchForPlatform), checking each
+// against the sha256 the signed release lists. The compressed indexes are
+// cached by sha256 (see WithCacheDir); InRelease is always fetched, so the
+// index is current.
+//
+// A release file that is not signed by a key of the keyring, or whose
+// Valid-Until has passed, fails with errdefs.ErrInvalid naming its URL; a
+// Packages file that does not match fails with ErrDigestMismatch naming
+// its URL.
 func (a Archive) Index(ctx context.Context, arch string, opts ...Option) (*Index, error) {
 	if err := a.validate(); err != nil {
 		return nil, err
