@@ -2,9 +2,12 @@ package crosstest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/crossdock/crossdock/runner/stack"
 )
 
 // RunOption changes how Run runs a suite.
@@ -91,8 +94,7 @@ func runOn(ctx context.Context, s *Suite, t Target, stack Stack, o *runOptions) 
 		res := TestResult{Name: test.Name}
 		began := time.Now()
 		if upErr != nil {
-			res.Failure = &Failure{Platform: t.Platform(), Step: "stack up",
-				Expected: "the stack starts", Seen: upErr.Error()}
+			res.Failure = upFailure(t.Platform(), upErr)
 		} else {
 			res.Failure = x.runTest(ctx, test)
 		}
@@ -102,6 +104,17 @@ func runOn(ctx context.Context, s *Suite, t Target, stack Stack, o *runOptions) 
 		emit(Event{What: "test", Test: test.Name, Result: &res})
 	}
 	return run
+}
+
+// upFailure is the failure every test gets when the stack did not come
+// up, with the failing service's last lines when the error has them.
+func upFailure(platform string, err error) *Failure {
+	f := &Failure{Platform: platform, Step: "stack up", Expected: "the stack starts", Seen: err.Error()}
+	var se *stack.ServiceError
+	if errors.As(err, &se) {
+		f.Service, f.Logs = se.Service, se.Logs
+	}
+	return f
 }
 
 // executor runs steps on one target.

@@ -50,10 +50,13 @@ func (s *Stacks) CheckHealth(ctx context.Context, st *Stack, service string) (st
 	return Healthy, out.String(), nil
 }
 
-// WaitHealthy runs the service's health check (at once, then every
-// interval) until it passes. Failures during the start period don't count;
-// after it, Retries failures in a row make the service unhealthy, which is
-// an error naming the last output.
+// WaitHealthy runs the service's health check every interval (the first
+// one interval after it is called, as Docker does) until it passes.
+// Failures during the start period don't count; after it, Retries failures
+// in a row make the service unhealthy, an error naming the last output. A
+// container that exits is started again if its restart policy says so
+// (nothing else supervises the stack while it comes up); otherwise the wait
+// fails at once.
 func (s *Stacks) WaitHealthy(ctx context.Context, st *Stack, service string) error {
 	sv, err := st.Service(service)
 	if err != nil {
@@ -64,8 +67,27 @@ func (s *Stacks) WaitHealthy(ctx context.Context, st *Stack, service string) err
 	}
 	h := sv.Health
 	began := time.Now()
-	failures := 0
+	failures, restarts := 0, 0
 	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(h.Interval):
+		}
+		state, err := s.rt.Inspect(ctx, sv.Container)
+		if err != nil {
+			return err
+		}
+		if state.Status == runner.Exited {
+			if !wantsRestart(sv.Restart, state.ExitCode, restarts) {
+				return fmt.Errorf("%s exited with code %d before it became healthy", service, state.ExitCode)
+			}
+			if err := s.rt.Start(ctx, sv.Container); err != nil {
+				return fmt.Errorf("restart %s: %w", service, err)
+			}
+			restarts++
+			continue
+		}
 		status, out, err := s.CheckHealth(ctx, st, service)
 		if err != nil {
 			return err
@@ -78,11 +100,6 @@ func (s *Stacks) WaitHealthy(ctx context.Context, st *Stack, service string) err
 		}
 		if failures >= max(h.Retries, 1) {
 			return fmt.Errorf("%s is unhealthy after %d checks: %s", service, failures, out)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(h.Interval):
 		}
 	}
 }

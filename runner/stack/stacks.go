@@ -141,3 +141,16 @@ func (s *Stacks) save(st *Stack) error {
 }
 
 var _ Runtime = (*runner.Runtime)(nil)
+
+// ServiceError is an error of one service while a stack came up, with the
+// service's last log lines (read before the stack was taken down again).
+type ServiceError struct {
+	Service string
+	Logs    []string
+	Err     error
+}
+
+func (e *ServiceError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error.
+func (e *ServiceError) Unwrap() error { return e.Err }

@@ -1,11 +1,13 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/crossdock/crossdock/internal/errdefs"
@@ -69,6 +71,10 @@ func (s *Stacks) Up(ctx context.Context, project string, f *File, opts ...UpOpti
 	st := &Stack{Project: project, File: f.Path, Platform: o.platform, Created: time.Now().UTC()}
 	defer func() {
 		if err != nil {
+			var se *ServiceError
+			if errors.As(err, &se) {
+				se.Logs = s.lastLines(context.WithoutCancel(ctx), st, se.Service, logLines)
+			}
 			s.teardown(context.WithoutCancel(ctx), st, false)
 		}
 	}()
@@ -95,8 +101,8 @@ func (s *Stacks) Up(ctx context.Context, project string, f *File, opts ...UpOpti
 
 	hosts := s.hosts(f, st.Network)
 	for _, sv := range f.Services {
-		if err := s.waitDeps(ctx, st, sv, emit); err != nil {
-			return nil, err
+		if dep, err := s.waitDeps(ctx, st, sv, emit); err != nil {
+			return nil, &ServiceError{Service: dep, Err: err}
 		}
 		ep := st.Network.Services[sv.Name]
 		state, err := s.rt.Create(ctx, s.spec(project, o.platform, sv, ep, hosts))
@@ -109,7 +115,8 @@ func (s *Stacks) Up(ctx context.Context, project string, f *File, opts ...UpOpti
 			return nil, fmt.Errorf("stack %s: %w", project, err)
 		}
 		if err := s.rt.Start(ctx, state.ID); err != nil {
-			return nil, fmt.Errorf("stack %s: service %s: %w", project, sv.Name, err)
+			return nil, &ServiceError{Service: sv.Name,
+				Err: fmt.Errorf("stack %s: service %s: %w", project, sv.Name, err)}
 		}
 		emit(Event{Service: sv.Name, What: "started", Detail: ep.IP})
 	}
@@ -165,19 +172,41 @@ func (s *Stacks) spec(project, platform string, sv Service, ep Endpoint, hosts [
 	return spec
 }
 
-// waitDeps waits for the conditions sv's depends_on names.
-func (s *Stacks) waitDeps(ctx context.Context, st *Stack, sv Service, emit func(Event)) error {
+// waitDeps waits for the conditions sv's depends_on names. On error it
+// returns the dependency that failed.
+func (s *Stacks) waitDeps(ctx context.Context, st *Stack, sv Service, emit func(Event)) (string, error) {
 	for _, dep := range sortedKeys(sv.DependsOn) {
 		if sv.DependsOn[dep] != ServiceHealthy {
 			continue // started: it was started before sv, in start order
 		}
 		emit(Event{Service: sv.Name, What: "waiting", Detail: dep + " healthy"})
 		if err := s.WaitHealthy(ctx, st, dep); err != nil {
-			return fmt.Errorf("stack %s: service %s depends on %s being healthy: %w", st.Project, sv.Name, dep, err)
+			return dep, fmt.Errorf("stack %s: service %s depends on %s being healthy: %w", st.Project, sv.Name, dep, err)
 		}
 		emit(Event{Service: dep, What: "healthy"})
 	}
-	return nil
+	return "", nil
+}
+
+// logLines is how many of a failed service's last lines a ServiceError
+// keeps.
+const logLines = 20
+
+// lastLines returns the last n lines a service printed, or nil.
+func (s *Stacks) lastLines(ctx context.Context, st *Stack, service string, n int) []string {
+	sv, err := st.Service(service)
+	if err != nil {
+		return nil
+	}
+	var b bytes.Buffer
+	if s.rt.Logs(ctx, sv.Container, runner.LogOptions{Tail: n}, &b) != nil {
+		return nil
+	}
+	out := strings.TrimRight(b.String(), "\n")
+	if out == "" {
+		return nil
+	}
+	return strings.Split(out, "\n")
 }
 
 // Down stops and removes the stack's containers, then its network
