@@ -69,6 +69,29 @@ func TestROS(t *testing.T) {
 			downloaded.Load(), cached.Load(), done.Sub(start).Round(time.Millisecond))
 	}
 
+	// With the host's -updates and -security suites merged in, how many
+	// of the packages have a newer version there.
+	archives, err := HostArchives()
+	assert.NilError(t, err)
+	var indexes []*Index
+	for _, a := range archives {
+		ix, err := a.Index(ctx, "armhf", WithCacheDir(cache))
+		assert.NilError(t, err)
+		indexes = append(indexes, ix)
+	}
+	merged, err := MergeIndexes(indexes...)
+	assert.NilError(t, err)
+	pkgs, err := merged.Resolve(names, ResolveOptions{})
+	assert.NilError(t, err)
+	var updated []string
+	for _, p := range pkgs {
+		if p.Mirror != archives[0].Mirror {
+			updated = append(updated, p.String())
+		}
+	}
+	t.Logf("merged with %d suites: %d packages, %d of them from another suite: %v",
+		len(archives), len(pkgs), len(updated), updated)
+
 	// The result runs: rospy imports under emulation.
 	debs := fetchDebs(t, "armhf", "python3-rospy", "python3-std-msgs", "dash")
 	root := t.TempDir()
