@@ -142,23 +142,28 @@ func (o *options) download(ctx context.Context, url, path, sum string, size int6
 	}
 	defer body.Close()
 
+	// The content is checked before the file gets its name; an error from
+	// the check or the transfer is returned as it is, since nothing was
+	// written under path.
 	var n int64
+	var fillErr error
 	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		h := sha256.New()
-		var err error
-		n, err = io.Copy(io.MultiWriter(w, h), body)
-		if err != nil {
-			return fmt.Errorf("get %s: %w", url, err)
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
-			return errdefs.Invalid(fmt.Errorf("%s: %w: got %s, the signed index says %s",
+		n, fillErr = io.Copy(io.MultiWriter(w, h), body)
+		switch got := hex.EncodeToString(h.Sum(nil)); {
+		case fillErr != nil:
+			fillErr = fmt.Errorf("get %s: %w", url, fillErr)
+		case got != sum:
+			fillErr = errdefs.Invalid(fmt.Errorf("%s: %w: got %s, the signed index says %s",
 				url, ErrDigestMismatch, got, sum))
+		case size > 0 && n != size:
+			fillErr = errdefs.Invalid(fmt.Errorf("%s: %d bytes, the signed index says %d", url, n, size))
 		}
-		if size > 0 && n != size {
-			return errdefs.Invalid(fmt.Errorf("%s: %d bytes, the signed index says %d", url, n, size))
-		}
-		return nil
+		return fillErr
 	})
+	if fillErr != nil {
+		return n, fillErr
+	}
 	return n, err
 }
 
