@@ -49,3 +49,17 @@ func MergeIndexes(indexes ...*Index) (*Index, error) {
 	merged.sort()
 	return merged, nil
 }
+
+// SuiteArchives picks from archives (e.g. HostArchives) those of suite and
+// of its companion suites, "SUITE-updates" and "SUITE-security" (and any
+// other "SUITE-..."), keeping their order: the sources whose indexes
+// MergeIndexes should combine for an image based on suite.
+func SuiteArchives(archives []Archive, suite string) []Archive {
+	var out []Archive
+	for _, a := range archives {
+		if a.Suite == suite || strings.HasPrefix(a.Suite, suite+"-") {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -82,3 +82,16 @@ func TestMergeHostArchives(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, sum, other.SHA256)
 }
+
+func TestSuiteArchives(t *testing.T) {
+	all := []Archive{
+		{Mirror: "http://127.0.0.1:1/debian", Suite: "bookworm"},
+		{Mirror: "http://127.0.0.1:1/debian", Suite: "bookworm-updates"},
+		{Mirror: "http://127.0.0.1:1/debian", Suite: "trixie"},
+		{Mirror: "http://127.0.0.1:1/debian-security", Suite: "bookworm-security"},
+		{Mirror: "http://127.0.0.1:1/other", Suite: "bookwormish"},
+	}
+	assert.DeepEqual(t, SuiteArchives(all, "bookworm"), []Archive{all[0], all[1], all[3]})
+	assert.DeepEqual(t, SuiteArchives(all, "trixie"), []Archive{all[2]})
+	assert.Assert(t, SuiteArchives(all, "sid") == nil)
+}
