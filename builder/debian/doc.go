@@ -9,7 +9,8 @@
 //   - Archive.Index fetches the suite's InRelease, verifies its clearsigned
 //     OpenPGP signature with the archive keyring, fetches each component's
 //     Packages.xz by the sha256 the signed text lists, and parses it;
-//     MergeIndexes combines the indexes of several suites.
+//     MergeIndexes combines the indexes of several suites (SuiteArchives
+//     picks a release's -updates and -security companions).
 //   - Index.Resolve picks the packages to install (see its documentation
 //     for the rules), deterministically, sorted by name.
 //   - Fetch and FetchAll download .deb files into a cache named by sha256,

@@ -109,3 +109,32 @@ func ExampleFetch() {
 		log.Fatal(err)
 	}
 }
+
+// An image based on bookworm gets the security and point-release updates
+// that the host's apt sources name, each .deb fetched from its own archive.
+func ExampleMergeIndexes() {
+	ctx := context.Background()
+	host, err := debian.HostArchives()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var indexes []*debian.Index
+	for _, a := range debian.SuiteArchives(host, "bookworm") {
+		ix, err := a.Index(ctx, "armhf")
+		if err != nil {
+			log.Fatal(err)
+		}
+		indexes = append(indexes, ix)
+	}
+	merged, err := debian.MergeIndexes(indexes...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pkgs, err := merged.Resolve([]string{"python3-minimal"}, debian.ResolveOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range pkgs {
+		fmt.Println(p, p.Mirror)
+	}
+}
