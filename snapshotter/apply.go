@@ -25,6 +25,9 @@ package snapshotter
 //     implicitly (a/sub/f then a/.wh..wh..opq loses a/sub).
 //   - overlayfs ignores the opaque xattr on a layer's root folder, so a
 //     top-level opaque marker did not hide anything once mounted.
+//   - WithParents (metadata for implicit folders from the lower folders)
+//     ignores whiteouts and opaque folders, and fails with ENOTDIR where a
+//     lower layer holds a file on the way; parents are made here instead.
 //   - github.com/moby/go-archive was read, not adopted: its Unpack rejects
 //     climbing names, but it joins paths lexically and relies on a chroot
 //     (chrootarchive, a re-exec) to stop a write through `link/pwned`.
@@ -142,9 +145,7 @@ func Apply(ctx context.Context, root string, layer io.Reader, opts ...ApplyOptio
 	guard := newApplyGuard(root, o.merged, o.lowers)
 	aopts := []archive.ApplyOpt{archive.WithFilter(guard.filter)}
 	if !o.merged {
-		aopts = append(aopts,
-			archive.WithConvertWhiteout(archive.OverlayConvertWhiteout),
-			archive.WithParents(reversed(o.lowers)))
+		aopts = append(aopts, archive.WithConvertWhiteout(archive.OverlayConvertWhiteout))
 	}
 	if _, err := archive.Apply(applyQuiet(ctx), root, layer, aopts...); err != nil {
 		return fmt.Errorf("apply layer %s: %w", name, err)

@@ -25,8 +25,8 @@ func (g *applyGuard) copyUp(rel string) error {
 		return fmt.Errorf("%q: %w", rel, fs.ErrInvalid)
 	}
 	dst := filepath.Join(g.root, rel)
-	if _, err := os.Lstat(dst); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return err // in this layer already (or unreadable)
+	if fi, err := os.Lstat(dst); err == nil && !snapIsWhiteout(fi) {
+		return nil // in this layer already
 	}
 	// The merged view as this layer leaves it so far: an opaque marker or
 	// whiteout of its own hides the lower file.
@@ -37,7 +37,7 @@ func (g *applyGuard) copyUp(rel string) error {
 	if fi == nil || lower == g.root {
 		return fmt.Errorf("%q: not in any lower layer: %w", rel, fs.ErrNotExist)
 	}
-	if err := applyMkParents(g.root, lower, path.Dir(rel)); err != nil {
+	if err := g.mkParents(path.Dir(rel)); err != nil {
 		return err
 	}
 
@@ -75,7 +75,7 @@ func (g *applyGuard) copySiblings(lower string, key [2]uint64, rel string) error
 		if layer != lower || !os.SameFile(fi, applyStatOrNil(filepath.Join(lower, rel))) {
 			continue // hidden, or in this layer already
 		}
-		if err := applyMkParents(g.root, lower, path.Dir(name)); err != nil {
+		if err := g.mkParents(path.Dir(name)); err != nil {
 			return err
 		}
 		if err := os.Link(filepath.Join(g.root, rel), filepath.Join(g.root, name)); err != nil {
@@ -120,34 +120,41 @@ func applyStatOrNil(p string) fs.FileInfo {
 	return fi
 }
 
-// applyMkParents creates the folders of rel (relative, clean) in root that
-// are missing, each with the mode, owner and mtime of the one in lower.
-func applyMkParents(root, lower, rel string) error {
-	if rel == "." {
+// mkParents creates the folders of rel (relative, clean, resolved) that
+// this layer's folder lacks (overlay form), each with the metadata of the
+// folder the merged view shows there, or 0755 and root's if none, as a
+// merged apply would have it. containerd then finds them in place: its own
+// search of the lower folders ignores whiteouts and opaque folders, and
+// fails where a lower layer holds a file on the way.
+func (g *applyGuard) mkParents(rel string) error {
+	if g.merged || rel == "." {
 		return nil
 	}
-	p, l := root, lower
+	p := ""
 	for _, part := range strings.Split(rel, "/") {
-		p, l = filepath.Join(p, part), filepath.Join(l, part)
-		fi, err := os.Lstat(p)
+		p = path.Join(p, part)
+		full := filepath.Join(g.root, p)
+		fi, err := os.Lstat(full)
 		if err == nil {
 			if !fi.IsDir() {
-				return fmt.Errorf("%q: not a folder in this layer", p)
+				return fmt.Errorf("%q: %w", p, unix.ENOTDIR)
 			}
 			continue
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		lfi, err := os.Lstat(l)
+		layer, lfi, err := g.resolver.lookup(p)
 		if err != nil {
 			return err
 		}
-		if err := os.Mkdir(p, 0o700); err != nil {
+		if err := os.Mkdir(full, 0o755); err != nil {
 			return err
 		}
-		if err := applyCopyMeta(l, p, lfi); err != nil {
-			return err
+		if lfi != nil && lfi.IsDir() && layer != g.root {
+			if err := applyCopyMeta(filepath.Join(layer, p), full, lfi); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -76,6 +76,9 @@ func (g *applyGuard) filter(hdr *tar.Header) (bool, error) {
 	default:
 		err = g.wrote(name, hdr.Typeflag == tar.TypeDir)
 	}
+	if err == nil && accept {
+		err = g.mkParents(path.Dir(name))
+	}
 	if err != nil {
 		return false, fmt.Errorf("entry %q: %w", entry, err)
 	}
