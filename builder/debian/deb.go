@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"pault.ag/go/debian/deb"
@@ -26,7 +27,15 @@ const maxControlFile = 16 << 20
 // left as written. An entry that climbs out of the root ("../x") fails,
 // naming the .deb and the entry.
 func DataEntries(debPath string, fn func(hdr *tar.Header, r io.Reader) error) error {
-	return walkMember(debPath, "data.tar", func(hdr *tar.Header, r io.Reader) error {
+	return withMember(debPath, "data.tar", func(member string, r io.Reader) error {
+		return walkData(debPath, member, r, fn)
+	})
+}
+
+// walkData walks a decompressed data.tar stream, cleaning names as
+// DataEntries describes.
+func walkData(debPath, member string, r io.Reader, fn func(hdr *tar.Header, r io.Reader) error) error {
+	return walkTar(debPath, member, r, func(hdr *tar.Header, r io.Reader) error {
 		name, err := cleanName(hdr.Name)
 		if err != nil {
 			return err
@@ -60,30 +69,32 @@ func cleanName(name string) (string, error) {
 // postinst, md5sums, conffiles, ...), keyed by their clean name.
 func controlFiles(debPath string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	err := walkMember(debPath, "control.tar", func(hdr *tar.Header, r io.Reader) error {
-		if hdr.Typeflag != tar.TypeReg {
+	err := withMember(debPath, "control.tar", func(member string, r io.Reader) error {
+		return walkTar(debPath, member, r, func(hdr *tar.Header, r io.Reader) error {
+			if hdr.Typeflag != tar.TypeReg {
+				return nil
+			}
+			data, err := io.ReadAll(io.LimitReader(r, maxControlFile+1))
+			if err != nil {
+				return err
+			}
+			if len(data) > maxControlFile {
+				return fmt.Errorf("control file %s larger than %d bytes", hdr.Name, maxControlFile)
+			}
+			name, err := cleanName(hdr.Name)
+			if err != nil {
+				return err
+			}
+			files[name] = data
 			return nil
-		}
-		data, err := io.ReadAll(io.LimitReader(r, maxControlFile+1))
-		if err != nil {
-			return err
-		}
-		if len(data) > maxControlFile {
-			return fmt.Errorf("control file %s larger than %d bytes", hdr.Name, maxControlFile)
-		}
-		name, err := cleanName(hdr.Name)
-		if err != nil {
-			return err
-		}
-		files[name] = data
-		return nil
+		})
 	})
 	return files, err
 }
 
-// walkMember walks the tar member of a .deb whose name starts with prefix
-// ("data.tar" or "control.tar").
-func walkMember(debPath, prefix string, fn func(hdr *tar.Header, r io.Reader) error) error {
+// withMember calls fn with the decompressed content of the .deb's member
+// whose name starts with prefix ("data.tar" or "control.tar").
+func withMember(debPath, prefix string, fn func(member string, r io.Reader) error) error {
 	f, err := os.Open(debPath)
 	if err != nil {
 		return fmt.Errorf("read deb: %w", err)
@@ -105,28 +116,29 @@ func walkMember(debPath, prefix string, fn func(hdr *tar.Header, r io.Reader) er
 		if member.Name != prefix && !strings.HasPrefix(member.Name, prefix+".") {
 			continue
 		}
-		return walkTar(debPath, member, fn)
+		rc, err := deb.DecompressorFor(filepath.Ext(member.Name))(member.Data)
+		if err != nil {
+			return errdefs.Invalid(fmt.Errorf("deb %s: %s: %w", debPath, member.Name, err))
+		}
+		defer rc.Close()
+		return fn(member.Name, rc)
 	}
 }
 
-func walkTar(debPath string, member *deb.ArEntry, fn func(hdr *tar.Header, r io.Reader) error) error {
-	tr, closer, err := member.Tarfile()
-	if err != nil {
-		return errdefs.Invalid(fmt.Errorf("deb %s: %s: %w", debPath, member.Name, err))
-	}
-	defer closer.Close()
-
+// walkTar calls fn for each entry of a tar stream read from member.
+func walkTar(debPath, member string, r io.Reader, fn func(hdr *tar.Header, r io.Reader) error) error {
+	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return errdefs.Invalid(fmt.Errorf("deb %s: %s: %w", debPath, member.Name, err))
+			return errdefs.Invalid(fmt.Errorf("deb %s: %s: %w", debPath, member, err))
 		}
 		name := hdr.Name
 		if err := fn(hdr, tr); err != nil {
-			return fmt.Errorf("deb %s: %s: %s: %w", debPath, member.Name, name, err)
+			return fmt.Errorf("deb %s: %s: %s: %w", debPath, member, name, err)
 		}
 	}
 }
