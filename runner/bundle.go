@@ -60,10 +60,11 @@ func writeBundle(dir string, b bundleSpec) error {
 
 func ociSpec(b bundleSpec) *specs.Spec {
 	st := b.st
-	args := append([]string{initPath, "--"}, st.Process.Args...)
+	args := []string{initPath, "--ready-fd", "3"}
 	if st.Spec.Tty {
-		args = append([]string{initPath, "--tty", "--"}, st.Process.Args...)
+		args = append(args, "--tty")
 	}
+	args = append(append(args, "--"), st.Process.Args...)
 	caps := append([]string{}, capabilities...)
 	s := &specs.Spec{
 		Version:  specs.Version,

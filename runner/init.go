@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -50,13 +51,23 @@ func Main(args []string) (int, bool) {
 // container, and returns the child's exit code, or 128+signal if a signal
 // ended it. With --tty the child's process group becomes the terminal's
 // foreground group, so that ^C reaches the child, not the init.
+//
+// With --ready-fd N it writes one byte to fd N, and closes it, once it
+// forwards signals and the entrypoint has started.
 func Init(args []string) int {
-	tty := false
+	tty, readyFd := false, -1
 	for len(args) > 0 && args[0] != "--" {
-		if args[0] == "--tty" {
+		switch {
+		case args[0] == "--tty":
 			tty = true
+		case args[0] == "--ready-fd" && len(args) > 1:
+			readyFd, _ = strconv.Atoi(args[1])
+			args = args[1:]
 		}
 		args = args[1:]
+	}
+	if readyFd >= 0 {
+		unix.CloseOnExec(readyFd) // the entrypoint must not inherit it
 	}
 	if len(args) < 2 {
 		fmt.Fprintln(os.Stderr, "crossdock-init: no command given")
@@ -91,6 +102,10 @@ func Init(args []string) int {
 		return 127
 	}
 	child := p.Pid
+	if readyFd >= 0 {
+		unix.Write(readyFd, []byte{1})
+		unix.Close(readyFd)
+	}
 
 	for sig := range sigs {
 		if sig != unix.SIGCHLD {

@@ -43,6 +43,10 @@ type watch struct {
 
 type exitInfo struct{ code int }
 
+// cgroupParent is the cgroup folder under which every container gets its
+// own, named by its ID.
+const cgroupParent = "crossdock"
+
 // supervise starts the container id and waits for it to end. ready is called
 // once, when the container runs or failed to. The exit code is the
 // container's: the entrypoint's code, or 128+signal.
@@ -123,7 +127,7 @@ func (w *watch) start(ctx context.Context) error {
 		return err
 	}
 	b := bundleSpec{st: st, rootfs: rootfs, user: user, mounts: mounts, etc: etc,
-		helper: r.helper, cgroups: "/crossdock/" + st.ID}
+		helper: r.helper, cgroups: "/" + cgroupParent + "/" + st.ID}
 	if err := writeBundle(dir, b); err != nil {
 		return err
 	}
@@ -155,24 +159,40 @@ func (w *watch) runc(ctx context.Context) error {
 	runcLog := filepath.Join(dir, "runc.log")
 	os.Remove(runcLog)
 	args := []string{"--root", r.runcRoot, "--log", runcLog, "--log-format", "json",
-		"run", "--bundle", dir, "--pid-file", pidFile}
+		"run", "--bundle", dir, "--pid-file", pidFile, "--preserve-fds", "1"}
 	cmd := exec.Command(r.runc)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
+	// The init reports on fd 3 once it forwards signals and has started
+	// the entrypoint: a signal sent earlier could be lost, as PID 1 of a
+	// namespace ignores signals it has no handler for.
+	ready, readyW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("start container %s: %w", st.Name, err)
+	}
+	defer ready.Close()
+	cmd.ExtraFiles = []*os.File{readyW}
+	initReady := func() {
+		readyW.Close()
+		ready.Read(make([]byte, 1)) // a byte, or EOF once the init is gone
+	}
 
 	if st.Spec.Tty {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("become subreaper: %w", err)
 		}
-		var err error
 		if w.term, err = newTerminal(); err != nil {
+			readyW.Close()
 			return err
 		}
 		args = append(args, "--detach", "--console-socket", w.term.socket.Path())
 		cmd.Args = append([]string{"runc"}, append(args, st.ID)...)
 		if err := cmd.Run(); err != nil {
+			readyW.Close()
 			w.term.close()
 			return fmt.Errorf("start container %s: %s", st.Name, runcError(runcLog, err))
 		}
+		initReady()
 		if w.pid, err = readPid(pidFile); err != nil {
 			return fmt.Errorf("start container %s: %w", st.Name, err)
 		}
@@ -181,6 +201,7 @@ func (w *watch) runc(ctx context.Context) error {
 	}
 
 	closeAfter, err := w.pipes(cmd)
+	closeAfter = append(closeAfter, readyW)
 	if err != nil {
 		return err
 	}
@@ -200,8 +221,9 @@ func (w *watch) runc(ctx context.Context) error {
 		w.done <- exitInfo{code: exitCode(unix.WaitStatus(cmd.ProcessState.Sys().(syscall.WaitStatus)))}
 	}()
 
-	// runc writes the pid file once the entrypoint runs, and before it
-	// waits for it; a runc that ends without one failed to start it.
+	// runc writes the pid file once the init runs, and before it waits
+	// for it; a runc that ends without one failed to start it.
+	initReady()
 	for {
 		if w.pid, err = readPid(pidFile); err == nil {
 			return nil
@@ -329,9 +351,10 @@ func (w *watch) wait(ctx context.Context) int {
 			case s == syscall.SIGWINCH && w.term != nil:
 				w.term.resize()
 			case s == syscall.SIGWINCH:
-			case w.runcCmd != nil:
-				w.runcCmd.Process.Signal(s) // runc passes it on to the init
 			default:
+				// To the init, which passes it on. (Signalling the foreground
+				// runc, which would pass it on too, makes it leave the
+				// container's cgroups behind.)
 				unix.Kill(w.pid, s)
 			}
 		}
@@ -363,6 +386,31 @@ func (w *watch) cleanup() {
 		exec.Command(r.runc, "--root", r.runcRoot, "delete", "--force", w.st.ID).Run()
 	}
 	unmount(filepath.Join(r.dir(w.st.ID), "rootfs"))
+	removeCgroups(w.st.ID)
+}
+
+// removeCgroups removes the container's cgroup folders that runc left:
+// runc 1.1 on cgroup v1 sometimes exits without them gone (seen after a
+// forwarded SIGTERM). A folder still busy with a dying task is retried for
+// a moment.
+func removeCgroups(id string) {
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", cgroupParent, id))
+	if d := filepath.Join("/sys/fs/cgroup", cgroupParent, id); exists(d) {
+		dirs = append(dirs, d) // cgroup v2
+	}
+	for _, d := range dirs {
+		for try := 0; try < 50; try++ {
+			if err := unix.Rmdir(d); err != unix.EBUSY {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // runcError returns the last error runc logged, or err.
