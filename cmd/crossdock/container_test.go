@@ -188,6 +188,10 @@ func TestDetachedCLI(t *testing.T) {
 	res, _ = crossdock(t, root, "rm", "web")
 	assert.Check(t, is.Equal(res.code, 2))
 	assert.Check(t, is.Contains(res.stderr, "container web is running"))
+	res = mustRun(t, root, "exec", "-e", "X=1", "web", "/probe", "env", "X")
+	assert.Check(t, is.Equal(res.stdout, "1\n"))
+	res, _ = crossdock(t, root, "exec", "web", "/probe", "exit", "4")
+	assert.Check(t, is.Equal(res.code, 4))
 	res = mustRun(t, root, "inspect", "web")
 	assert.Check(t, is.Contains(res.stdout, `"id": "`+id+`"`))
 
