@@ -4,15 +4,20 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 )
 
 // tarOf writes a tar of the given entries; files get their name as content.
@@ -137,4 +142,62 @@ func TestDataEntriesBadDebs(t *testing.T) {
 	notDeb := filepath.Join(t.TempDir(), "x.deb")
 	assert.NilError(t, os.WriteFile(notDeb, []byte("PK\x03\x04 a zip"), 0o644))
 	assert.ErrorContains(t, DataEntries(notDeb, nil), notDeb)
+}
+
+// fixtureDeb writes a .deb with a control file and the given data entries.
+func fixtureDeb(t *testing.T, name string, entries ...tar.Header) Deb {
+	t.Helper()
+	control := "Package: " + name + "\nVersion: 1\nArchitecture: all\nDescription: test\n"
+	var ctl bytes.Buffer
+	tw := tar.NewWriter(&ctl)
+	assert.NilError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "./control", Mode: 0o644, Size: int64(len(control))}))
+	_, err := tw.Write([]byte(control))
+	assert.NilError(t, err)
+	assert.NilError(t, tw.Close())
+	path := writeDeb(t, [2]string{"debian-binary", "2.0\n"},
+		[2]string{"control.tar.gz", string(compress(t, ".gz", ctl.Bytes()))},
+		[2]string{"data.tar.xz", string(compress(t, ".xz", tarOf(t, entries...)))})
+	return Deb{Package: Package{Name: name, Version: "1", Architecture: "all"}, Path: path}
+}
+
+func TestUnpackStopsCleanly(t *testing.T) {
+	var debs []Deb
+	for i := range 5 {
+		debs = append(debs, fixtureDeb(t, fmt.Sprintf("pkg%d", i),
+			tar.Header{Typeflag: tar.TypeDir, Name: "./usr/", Mode: 0o755},
+			tar.Header{Typeflag: tar.TypeReg, Name: fmt.Sprintf("./usr/file%d", i), Mode: 0o644}))
+	}
+	before := runtime.NumGoroutine()
+
+	var got []string
+	err := Unpack(debs, func(hdr *tar.Header, r io.Reader) error {
+		got = append(got, hdr.Name)
+		return nil
+	})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, got[:6], []string{"usr", "usr/file0", "usr/file1", "usr/file2", "usr/file3", "usr/file4"})
+	assert.Assert(t, is.Contains(got, "var/lib/dpkg/status"))
+
+	stop := errors.New("enough")
+	err = Unpack(debs, func(hdr *tar.Header, r io.Reader) error {
+		if hdr.Name == "usr/file1" {
+			return stop
+		}
+		return nil
+	})
+	assert.Assert(t, errors.Is(err, stop))
+	assert.ErrorContains(t, err, "usr/file1")
+
+	broken := append(slices.Clone(debs[:2]), Deb{Package: Package{Name: "broken"}, Path: debs[0].Path + ".missing"})
+	err = Unpack(append(broken, debs[2:]...), func(*tar.Header, io.Reader) error { return nil })
+	assert.ErrorContains(t, err, "package broken")
+
+	// The read-ahead goroutine is gone once Unpack returns, whatever the
+	// outcome (checked here rather than in poll, whose check is itself a
+	// goroutine).
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.Assert(t, runtime.NumGoroutine() <= before, "%d goroutines, %d before", runtime.NumGoroutine(), before)
 }

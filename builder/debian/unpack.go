@@ -25,13 +25,40 @@ type Entry struct {
 // A folder that several packages ship is passed once, the first time.
 // A file that two packages ship is passed twice, the later package's last,
 // and the later one should win, as with dpkg's Replaces.
+//
+// While fn takes one package's entries, the next packages are decompressed,
+// one per CPU, into unnamed temporary files in os.TempDir(), so that
+// decompression (the slow part) uses every CPU and runs beside the
+// caller's work.
 func Unpack(debs []Deb, fn func(hdr *tar.Header, r io.Reader) error) error {
 	f := newFixer()
+	ahead := make(chan spool)
+	stop := make(chan struct{})
+	go decompressAhead(debs, ahead, stop)
+	defer func() {
+		close(stop)
+		for s := range ahead { // wait for the producer, drop what it made
+			s.close()
+		}
+	}()
+
 	for _, d := range debs {
-		if err := f.unpack(d, fn); err != nil {
+		s, ok := <-ahead
+		if !ok {
+			return fmt.Errorf("package %s: not decompressed", d.Name)
+		}
+		if s.err != nil {
+			return fmt.Errorf("package %s: %w", d.Name, s.err)
+		}
+		err := f.unpack(d, func(each func(*tar.Header, io.Reader) error) error {
+			return walkData(d.Path, s.member, s.file, each)
+		}, fn)
+		s.close()
+		if err != nil {
 			return err
 		}
 	}
+
 	entries, err := f.entries()
 	if err != nil {
 		return err
@@ -54,7 +81,8 @@ func Unpack(debs []Deb, fn func(hdr *tar.Header, r io.Reader) error) error {
 func Fixups(debs []Deb) ([]Entry, error) {
 	f := newFixer()
 	for _, d := range debs {
-		if err := f.unpack(d, nil); err != nil {
+		walk := func(each func(*tar.Header, io.Reader) error) error { return DataEntries(d.Path, each) }
+		if err := f.unpack(d, walk, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -85,9 +113,10 @@ var baseFiles = map[string]string{
 	"usr/share/base-passwd/group.master":  "etc/group",
 }
 
-// unpack reads one .deb's control files and walks its data, passing each
-// entry to fn (when not nil).
-func (f *fixer) unpack(d Deb, fn func(hdr *tar.Header, r io.Reader) error) error {
+// unpack reads one .deb's control files and walks its data with walk,
+// passing each entry to fn (when not nil).
+func (f *fixer) unpack(d Deb, walk func(func(*tar.Header, io.Reader) error) error,
+	fn func(hdr *tar.Header, r io.Reader) error) error {
 	ctl, err := controlFiles(d.Path)
 	if err != nil {
 		return fmt.Errorf("package %s: %w", d.Name, err)
@@ -102,7 +131,7 @@ func (f *fixer) unpack(d Deb, fn func(hdr *tar.Header, r io.Reader) error) error
 		conf[strings.TrimPrefix(name, "/")] = true
 	}
 
-	err = DataEntries(d.Path, func(hdr *tar.Header, r io.Reader) error {
+	err = walk(func(hdr *tar.Header, r io.Reader) error {
 		_, dup := f.seen[hdr.Name]
 		f.seen[hdr.Name] = *hdr
 		f.files[d.Name] = append(f.files[d.Name], hdr.Name)
