@@ -19,6 +19,10 @@ const (
 
 // CheckHealth runs the service's health check once and returns healthy or
 // unhealthy (with the check's output), or none when it has no check.
+//
+// TODO: statuses are computed when asked, not kept by a background
+// checker, so "starting" is never reported and a suite waiting for
+// `health: starting` times out; `stack ps` shows no health column.
 func (s *Stacks) CheckHealth(ctx context.Context, st *Stack, service string) (string, string, error) {
 	sv, err := st.Service(service)
 	if err != nil {
