@@ -14,7 +14,7 @@ import (
 )
 
 // TestApplyRandomStacks builds stacks of layers from random whiteouts,
-// opaque markers, folders, files, symlinks (pointing in, out, up and
+// opaque markers, folders and files (of random modes and owners), symlinks (pointing in, out, up and
 // absolute) and hardlinks, and checks that a merged apply, the overlay-form
 // snapshots flattened, and (for a part of them) an overlayfs mount of the
 // snapshots all give the same tree, or all fail.
@@ -61,6 +61,7 @@ func atRandomCase(seed uint64) atCase {
 	names := []string{"f", "g", "a", "b", "c"}
 	targets := []string{"a", "../b", "/a/c", "../../..", "c/../..", "/", "nowhere"}
 	pick := func(s []string) string { return s[rnd.IntN(len(s))] }
+	pickMode := func(m ...int64) int64 { return m[rnd.IntN(len(m))] }
 	path := func() string {
 		if rnd.IntN(4) == 0 {
 			return pick(names)
@@ -75,10 +76,12 @@ func atRandomCase(seed uint64) atCase {
 		for range 3 + rnd.IntN(10) {
 			switch r := rnd.IntN(100); {
 			case r < 15:
-				ents = append(ents, atDir(pick(dirs)+"/"))
+				d := atMode(atDir(pick(dirs)+"/"), pickMode(0o755, 0o700, 0o1777))
+				ents = append(ents, atOwner(d, rnd.IntN(2)*1000, 0))
 			case r < 50:
 				p := path()
-				ents = append(ents, atFile(p, fmt.Sprint(rnd.IntN(1000))))
+				f := atMode(atFile(p, fmt.Sprint(rnd.IntN(1000))), pickMode(0o644, 0o600, 0o4755))
+				ents = append(ents, atOwner(f, rnd.IntN(2)*1000, 0))
 				files = append(files, p)
 			case r < 62:
 				ents = append(ents, atWhiteout(path()))

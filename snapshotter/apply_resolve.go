@@ -26,7 +26,8 @@ type applyResolver struct {
 	layers []string // this layer's folder, then the lower ones, top first
 	cache  map[string]string
 	links  map[string]bool // paths found to be symlinks while resolving
-	hidden map[string]bool // paths whose lower content this layer hides
+	hidden map[string]bool // paths this layer hides in the lower layers
+	below  map[string]bool // folders whose lower content this layer hides
 }
 
 func newApplyResolver(root string, lowers []string) *applyResolver {
@@ -35,6 +36,7 @@ func newApplyResolver(root string, lowers []string) *applyResolver {
 		cache:  map[string]string{},
 		links:  map[string]bool{},
 		hidden: map[string]bool{},
+		below:  map[string]bool{},
 	}
 }
 
@@ -58,11 +60,16 @@ func (r *applyResolver) changed(rel string, symlink bool) {
 }
 
 // hide records that this layer hides what the lower layers hold at rel
-// and below (a whiteout, an opaque marker, a folder made anew), though
-// the folder may not show it yet: containerd creates it after the filter.
-func (r *applyResolver) hide(rel string) {
-	if !r.hidden[rel] {
-		r.hidden[rel] = true
+// and below (a whiteout, a folder made anew); hideBelow, only below rel
+// (an opaque marker). containerd may create the folder that shows it only
+// after the filter.
+func (r *applyResolver) hide(rel string) { r.mark(r.hidden, rel) }
+
+func (r *applyResolver) hideBelow(rel string) { r.mark(r.below, rel) }
+
+func (r *applyResolver) mark(m map[string]bool, rel string) {
+	if !m[rel] {
+		m[rel] = true
 		clear(r.cache)
 		clear(r.links)
 	}
@@ -72,7 +79,7 @@ func (r *applyResolver) hide(rel string) {
 // this layer lets the lower ones show.
 func (r *applyResolver) lookup(rel string) (string, fs.FileInfo, error) {
 	for p := rel; ; p = path.Dir(p) {
-		if r.hidden[p] {
+		if r.hidden[p] || (p != rel && r.below[p]) {
 			return applyLookup(r.layers[:1], rel)
 		}
 		if p == "." {

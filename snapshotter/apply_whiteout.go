@@ -56,7 +56,7 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 		if !isDir {
 			return false, nil
 		}
-		g.resolver.hide(victim)
+		g.resolver.hideBelow(victim)
 		if err := g.dropNotOwn(victim); err != nil || g.merged {
 			return false, err
 		}
@@ -85,7 +85,7 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 
 // opaque handles an opaque marker in dir.
 func (g *applyGuard) opaque(dir string) (bool, error) {
-	g.resolver.hide(dir)
+	g.resolver.hideBelow(dir)
 	if dir != "." {
 		if err := g.wrote(dir, true); err != nil {
 			return false, err
