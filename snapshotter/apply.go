@@ -85,9 +85,11 @@ func WithMerged() ApplyOption {
 }
 
 // WithLowerDirs names the folders of the layers below, lowest first, for
-// overlay form: a hardlink to a file that only a lower layer holds copies
-// that file up into root first, and new parent folders take their mode and
-// owner from the lower ones. Default: none. It conflicts with WithMerged.
+// overlay form: paths are resolved through the merged view of root over
+// them, a hardlink to a file that only a lower layer holds copies that
+// file up into root first, and new parent folders take their mode and
+// owner from the folders the merged view shows. Default: none. It
+// conflicts with WithMerged.
 func WithLowerDirs(dirs []string) ApplyOption {
 	return func(o *applyOptions) error {
 		o.lowers = append([]string(nil), dirs...)
@@ -96,7 +98,9 @@ func WithLowerDirs(dirs []string) ApplyOption {
 }
 
 // WithDiffID makes Apply hash the uncompressed stream and fail with
-// ErrDiffIDMismatch unless it matches. Default: not checked.
+// ErrDiffIDMismatch unless it matches. The files are written by then: the
+// caller discards root (Snapshots.Prepare removes its temporary folder).
+// Default: not checked.
 func WithDiffID(diffID v1.Hash) ApplyOption {
 	return func(o *applyOptions) error {
 		o.diffID = diffID
@@ -120,11 +124,17 @@ func WithLayerDigest(digest v1.Hash) ApplyOption {
 //
 // Every path is resolved inside root: an entry whose name or hardlink
 // target climbs out (`../../x`) fails the layer with ErrEscapesRoot naming
-// the entry; `/abs` lands at root/abs; a write through a symlink stays in
-// root (`link -> /etc` then `link/f` writes root/etc/f). Symlink targets
-// are kept as written, absolute or relative, even when a relative one
-// climbs above root: they are resolved at use time with root as the
-// boundary (like a chroot), never followed out of it here.
+// the entry (and the layer); `/abs` lands at root/abs, and so does
+// `/../abs` (an absolute path cannot climb above its root); a write
+// through a symlink stays in root (`link -> /etc` then `link/f` writes
+// root/etc/f), in overlay form also through a symlink of a lower layer.
+// Symlink targets are kept as written, absolute or relative, even when a
+// relative one climbs above root: they are resolved at use time with root
+// as the boundary (like a chroot), never followed out of it here.
+//
+// Whiteouts act on the lower layers only, wherever they stand in the tar.
+// An entry below a name that the merged view holds as a file fails (as a
+// write to the mounted overlay would).
 func Apply(ctx context.Context, root string, layer io.Reader, opts ...ApplyOption) error {
 	var o applyOptions
 	for _, opt := range opts {
