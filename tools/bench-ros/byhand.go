@@ -82,8 +82,17 @@ func runByHand(ctx context.Context, root, image, platform string) (_ time.Durati
 	}
 	// The master is up when rostopic list answers, asked every 10 s (the
 	// stack file's health interval), the first time after one interval.
+	// roscore is started again if it exits (roslaunch gives the master 10 s
+	// to start), as the stack file's restart policy does.
 	for {
 		time.Sleep(10 * time.Second)
+		if state, _ := output("runc", "--root", runcRoot, "state", "roscore"); strings.Contains(state, `"stopped"`) {
+			run("runc", "--root", runcRoot, "delete", "roscore")
+			if err := services[0].start(runcRoot); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if _, err := output("runc", "--root", runcRoot, "exec", "roscore", "rostopic", "list"); err == nil {
 			break
 		}
@@ -176,7 +185,7 @@ func (s *handService) bundle(work string, layers, env []string, cwd, netns strin
 }
 
 func (s *handService) start(runcRoot string) error {
-	log, err := os.Create(s.log)
+	log, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
