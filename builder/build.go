@@ -34,8 +34,6 @@ type build struct {
 	lock    *Lockfile // the resolved pins
 	epoch   time.Time
 	goVer   string
-	// cleanup closes what a layer's fill left open for writing.
-	cleanup []func() error
 }
 
 func newBuild(ctx context.Context, spec *Spec, opts []Option) (*build, error) {

@@ -91,20 +91,24 @@ func (b *build) debianLayer(ctx context.Context, i int, pin *LockedDebian, t tar
 			"packages for %s (run crossdock lock)", b.opts.lockPath, i+1, t.Debian))
 	}
 	key := layerKey("debian", pkgs, b.epoch.Unix(), b.prio())
-	rec, cached, err := b.cachedLayer(ctx, key, b.prio(), func(tr *tree) error {
-		return b.unpackDebs(ctx, tr, pin, pkgs, t)
-	})
-	for _, c := range b.cleanup {
-		c()
+	// The spool holds file contents until the tree is written; it is
+	// removed at once and kept open, so nothing is left if the build dies.
+	spool, err := os.CreateTemp(filepath.Join(b.opts.cacheDir, "tmp"), "debs-*")
+	if err != nil {
+		return nil, err
 	}
-	b.cleanup = nil
+	os.Remove(spool.Name())
+	defer spool.Close()
+	rec, cached, err := b.cachedLayer(ctx, key, b.prio(), func(tr *tree) error {
+		return b.unpackDebs(ctx, tr, spool, pin, pkgs, t)
+	})
 	if err == nil && cached {
 		b.opts.report(Event{Platform: t.String(), Layer: i + 1, Kind: "debian", Step: "cached"})
 	}
 	return rec, err
 }
 
-func (b *build) unpackDebs(ctx context.Context, tr *tree, pin *LockedDebian,
+func (b *build) unpackDebs(ctx context.Context, tr *tree, spool *os.File, pin *LockedDebian,
 	pkgs []LockedPackage, t target) error {
 	a, err := b.archive(pin.Suite)
 	if err != nil {
@@ -115,14 +119,6 @@ func (b *build) unpackDebs(ctx context.Context, tr *tree, pin *LockedDebian,
 		return err
 	}
 
-	spool, err := os.CreateTemp(filepath.Join(b.opts.cacheDir, "tmp"), "debs-*")
-	if err != nil {
-		return err
-	}
-	// The spool holds file contents until the tree is written; it is
-	// removed now and kept open, so nothing is left if the build dies.
-	os.Remove(spool.Name())
-	b.cleanup = append(b.cleanup, spool.Close)
 	var off int64
 	err = debian.Unpack(debs, func(h *tar.Header, r io.Reader) error {
 		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {

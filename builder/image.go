@@ -10,19 +10,30 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // index builds every platform's image and the index over them.
 func (b *build) index(ctx context.Context) (v1.ImageIndex, error) {
+	// The platforms are built at the same time; the index lists them in
+	// the spec's order whatever finishes first.
+	imgs := make([]v1.Image, len(b.targets))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, t := range b.targets {
+		g.Go(func() error {
+			img, err := b.image(gctx, t)
+			imgs[i] = img
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	var adds []mutate.IndexAddendum
-	for _, t := range b.targets {
-		img, err := b.image(ctx, t)
-		if err != nil {
-			return nil, err
-		}
+	for i, t := range b.targets {
 		p := t.Platform
-		adds = append(adds, mutate.IndexAddendum{Add: img,
+		adds = append(adds, mutate.IndexAddendum{Add: imgs[i],
 			Descriptor: v1.Descriptor{Platform: &p}})
 	}
 	return mutate.AppendManifests(idx, adds...), nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // builderVersion is part of every cache key and is bumped whenever the bytes
@@ -22,6 +23,8 @@ type options struct {
 	epoch     *int64
 	lockPath  string
 	storeRoot string
+
+	mu sync.Mutex // serializes progress calls from the platforms' goroutines
 }
 
 // Event reports progress of one step, for a progress display.
@@ -75,7 +78,8 @@ func WithMirror(url string) Option {
 	return func(o *options) error { o.mirror = url; return nil }
 }
 
-// WithProgress calls fn for every step. fn is called from one goroutine.
+// WithProgress calls fn for every step. Platforms are built at the same
+// time, but fn is never called twice at once.
 func WithProgress(fn func(Event)) Option {
 	return func(o *options) error { o.progress = fn; return nil }
 }
@@ -123,6 +127,8 @@ func newOptions(s *Spec, opts []Option) (*options, error) {
 
 func (o *options) report(e Event) {
 	if o.progress != nil {
+		o.mu.Lock()
+		defer o.mu.Unlock()
 		o.progress(e)
 	}
 }

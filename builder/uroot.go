@@ -138,6 +138,14 @@ func (b *build) makebb(ctx context.Context, u *LockedURoot) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	lk, err := flock.Exclusive(ctx, filepath.Join(dir, ".lock"))
+	if err != nil {
+		return "", err
+	}
+	defer lk.Unlock()
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
 	mod := fmt.Sprintf("module crossdock.local/makebb\n\ngo 1.24\n\nrequire (\n"+
 		"\tgithub.com/u-root/gobusybox/src %s\n\tgolang.org/x/tools %s\n)\n",
 		u.Gobusybox, xToolsVersion)
