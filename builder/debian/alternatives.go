@@ -30,8 +30,18 @@ func parseAlternatives(script []byte, pkg string) []alternative {
 	joined := strings.ReplaceAll(string(script), "\\\n", " ")
 	var alts []alternative
 	for _, line := range strings.Split(joined, "\n") {
-		fields := strings.Fields(line)
-		i := slices.Index(fields, "update-alternatives")
+		var fields []string
+		for _, f := range strings.Fields(line) {
+			// "5;" ends a command as "5 ;" does.
+			if w, ok := strings.CutSuffix(f, ";"); ok && w != "" {
+				fields = append(fields, w, ";")
+				continue
+			}
+			fields = append(fields, f)
+		}
+		i := slices.IndexFunc(fields, func(f string) bool {
+			return f == "update-alternatives" || strings.HasSuffix(f, "/update-alternatives")
+		})
 		if i < 0 {
 			continue
 		}

@@ -25,13 +25,15 @@ if [ "$1" = "configure" ]; then
 fi`,
 			want: []alternative{{link: "/usr/bin/awk", name: "awk", path: "/usr/bin/mawk", priority: 5,
 				slaves: []slave{{link: "/usr/bin/nawk", name: "nawk", path: "/usr/bin/mawk"}}}}},
-		{name: "quoted, flags first, two calls, || true", script: `
+		{name: "quoted, flags first, full path, ; and || true", script: `
 update-alternatives --quiet --install "/usr/bin/pager" pager '/bin/less' 77 || true
 update-alternatives --install /usr/bin/editor editor /usr/bin/vim.tiny 15 ; echo done
+/usr/bin/update-alternatives --install /usr/bin/x-www-browser x-www-browser /usr/bin/lynx 10; exit 0
 `,
 			want: []alternative{
 				{link: "/usr/bin/pager", name: "pager", path: "/bin/less", priority: 77},
 				{link: "/usr/bin/editor", name: "editor", path: "/usr/bin/vim.tiny", priority: 15},
+				{link: "/usr/bin/x-www-browser", name: "x-www-browser", path: "/usr/bin/lynx", priority: 10},
 			}},
 		{name: "shell variables are skipped", script: `
 for f in a b; do update-alternatives --install /usr/bin/$f $f /usr/lib/x/$f 10; done
