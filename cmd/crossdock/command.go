@@ -99,6 +99,14 @@ func isQuietExit(err error) bool {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	lead, args, err := leadingGlobals(args)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 && args[0] == "help" && len(args) > 1 {
+		// "crossdock help binfmt install" is "crossdock binfmt install --help".
+		args = append(args[1:], "--help")
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printTop(stdout)
 		if len(args) == 0 {
@@ -110,11 +118,47 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !ok {
 		return errdefs.Invalid(fmt.Errorf("unknown command %q (see crossdock --help)", args[0]))
 	}
-	return newCmd().exec(ctx, []string{args[0]}, args[1:], stdin, stdout, stderr)
+	return newCmd().exec(ctx, []string{args[0]}, lead, args[1:], stdin, stdout, stderr)
 }
 
-func (c *command) exec(ctx context.Context, path, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// leadingGlobals takes the global flags that stand before a command name
+// ("crossdock --root /x images") off args, so that they can be handed to
+// the command that finally runs.
+func leadingGlobals(args []string) (lead, rest []string, err error) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		a := args[0]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch name {
+		case "debug":
+			lead, args = append(lead, a), args[1:]
+		case "root", "log-format":
+			if hasValue {
+				lead, args = append(lead, a), args[1:]
+				continue
+			}
+			if len(args) < 2 {
+				return nil, nil, errdefs.Invalid(fmt.Errorf("flag needs an argument: %s", a))
+			}
+			lead, args = append(lead, a, args[1]), args[2:]
+		default:
+			return nil, nil, errdefs.Invalid(fmt.Errorf(
+				"unknown global flag %q before the command (globals: --root, --log-format, --debug)", a))
+		}
+	}
+	return lead, args, nil
+}
+
+func (c *command) exec(ctx context.Context, path, lead, args []string, stdin io.Reader,
+	stdout, stderr io.Writer) error {
 	if len(c.subs) > 0 {
+		more, rest, err := leadingGlobals(args)
+		if err != nil {
+			return err
+		}
+		lead, args = append(lead, more...), rest
+		if len(args) > 0 && args[0] == "help" {
+			args = append(args[1:], "--help")
+		}
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 			c.printHelp(stdout, path)
 			if len(args) == 0 {
@@ -124,7 +168,7 @@ func (c *command) exec(ctx context.Context, path, args []string, stdin io.Reader
 		}
 		for _, s := range c.subs {
 			if s.name == args[0] {
-				return s.exec(ctx, append(path, s.name), args[1:], stdin, stdout, stderr)
+				return s.exec(ctx, append(path, s.name), lead, args[1:], stdin, stdout, stderr)
 			}
 		}
 		return errdefs.Invalid(fmt.Errorf("%s: unknown subcommand %q", strings.Join(path, " "), args[0]))
@@ -138,7 +182,7 @@ func (c *command) exec(ctx context.Context, path, args []string, stdin io.Reader
 	var g globals
 	g.add(fs)
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(append(lead, args...)); err != nil {
 		return errdefs.Invalid(fmt.Errorf("%s: %w", strings.Join(path, " "), err))
 	}
 	if g.help {

@@ -35,6 +35,12 @@ func TestExitCodes(t *testing.T) {
 		{name: "extra argument", args: []string{"version", "x"}, code: 2, err: "takes no arguments"},
 		{name: "version", args: []string{"version"}, code: 0, out: "crossdock "},
 		{name: "bad log format", args: []string{"version", "--log-format", "xml"}, code: 2, err: `"xml"`},
+		{name: "globals before the command", args: []string{"--debug", "--root", "/nonexistent",
+			"--log-format=json", "version"}, code: 0, out: "crossdock "},
+		{name: "unknown global", args: []string{"--nope", "version"}, code: 2, err: `"--nope"`},
+		{name: "global without value", args: []string{"--root"}, code: 2, err: "needs an argument"},
+		{name: "help for a command", args: []string{"help", "version"}, code: 0,
+			out: "usage: crossdock version"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
