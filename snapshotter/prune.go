@@ -22,7 +22,8 @@ type PruneReport struct {
 }
 
 // Prune removes every blob no named image reaches, the temporary files
-// that killed writes left, and the snapshots no named image uses. It holds
+// that killed writes left, and the snapshots no named image uses. What a
+// lease (see Lease) names is kept, named or not. It holds
 // the exclusive lock, so it waits for writes in progress.
 func (s *Store) Prune(ctx context.Context) (PruneReport, error) {
 	var rep PruneReport
@@ -35,6 +36,9 @@ func (s *Store) Prune(ctx context.Context) (PruneReport, error) {
 	keep, chains, err := s.reachable()
 	if err != nil {
 		return rep, err
+	}
+	if err := s.addLeased(keep, chains); err != nil {
+		return rep, fmt.Errorf("prune: %w", err)
 	}
 	dir := filepath.Join(s.content, "blobs", "sha256")
 	entries, err := os.ReadDir(dir)
