@@ -90,6 +90,9 @@ func (b *build) lookupBase(ctx context.Context, ref string, t target) (v1.Image,
 
 // fromBase appends the base image's layers, with their descriptors'
 // annotations, and returns its config and history.
+//
+// TODO: base layers are kept as they are, not converted to eStargz; an
+// image on a plain-gzip base is only partly lazily pullable.
 func (b *build) fromBase(img, base v1.Image) (v1.Image, *v1.ConfigFile, []v1.History, error) {
 	cf, err := base.ConfigFile()
 	if err != nil {

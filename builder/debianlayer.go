@@ -90,6 +90,9 @@ func (b *build) debianLayer(ctx context.Context, i int, pin *LockedDebian, t tar
 		return nil, errdefs.Invalid(fmt.Errorf("lockfile %s: layer %d (debian) pins no "+
 			"packages for %s (run crossdock lock)", b.opts.lockPath, i+1, t.Debian))
 	}
+	// TODO: the key does not cover builder/debian's fixups; when they
+	// change, a cached Debian layer is reused until builderVersion is
+	// bumped, and users see the old fixups.
 	key := layerKey("debian", pkgs, b.epoch.Unix(), b.prio())
 	// The spool holds file contents until the tree is written; it is
 	// removed at once and kept open, so nothing is left if the build dies.

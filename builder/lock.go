@@ -18,6 +18,10 @@ const LockVersion = 1
 // LockFileName is the lockfile's name, next to the spec.
 const LockFileName = "crossdock.lock"
 
+// TODO: files from the build context are not pinned (they are hashed into
+// the layer cache keys only), so a --locked build of an edited context
+// succeeds and gives a new digest rather than failing.
+//
 // Lockfile pins every outside input of a spec: Go module sums, the u-root
 // version, each Debian package's version and sha256 per architecture, and
 // base image digests. It is JSON, with one entry per layer source.
@@ -42,6 +46,10 @@ type LockedLayer struct {
 }
 
 // LockedGo pins a Go module's dependencies through its go.mod and go.sum.
+//
+// TODO: Toolchain is recorded, not enforced: a build with another Go version
+// uses the lock as it is and gives other binaries, so another digest, with
+// no message saying why.
 type LockedGo struct {
 	GoMod string `json:"goMod"` // sha256 of go.mod
 	GoSum string `json:"goSum"` // sha256 of go.sum, empty if there is none

@@ -42,6 +42,10 @@ func WriteOCILayout(dir, ref string, idx v1.ImageIndex) error {
 // that `docker load` reads, tagged ref. A docker tarball holds one image
 // per tag, so an index with several platforms needs platform to pick one
 // ("" is allowed only for a one-platform index).
+//
+// TODO: several platforms cannot go in one docker tarball; users of Docker
+// 25+ could load the OCI layout instead, but crossdock does not write one
+// tarball per platform for them.
 func WriteDockerTarball(file, ref string, idx v1.ImageIndex, platform string) error {
 	tag, err := name.NewTag(ref)
 	if err != nil {

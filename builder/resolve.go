@@ -14,6 +14,10 @@ import (
 
 // resolve pins every layer source, taking pins from the old lock where it
 // still matches the spec, and sets b.lock and b.epoch.
+//
+// TODO: a build of fewer platforms than the spec names that has to resolve
+// anew (no matching lock entry) writes a lock covering only those
+// platforms; the next build of the others resolves them again.
 func (b *build) resolve(ctx context.Context) error {
 	s := b.spec
 	if b.old != nil && b.opts.locked && len(b.old.Layers) != len(s.Layers) {
