@@ -21,7 +21,7 @@ func ExampleStartStack() {
 	s := crosstest.StartStack(t, "examples/ros/compose.yaml",
 		crosstest.OnPlatform("linux/arm/v7"))
 
-	s.WaitForLog(t, "roscore", "started core service", 4*time.Minute)
+	s.WaitForPort(t, "roscore", 11311, 4*time.Minute)
 	s.WaitForLog(t, "talker", "^sent: hello 50$", 4*time.Minute)
 	assert.Check(t, crosstest.LinesMatching(s.Logs(t, "listener"), "^received: hello", 45))
 

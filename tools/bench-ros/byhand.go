@@ -65,7 +65,7 @@ func runByHand(ctx context.Context, root, image, platform string) (_ time.Durati
 	env := append(append([]string{}, cf.Config.Env...),
 		"ROS_MASTER_URI=http://localhost:11311", "ROS_HOSTNAME=localhost", "WAIT=180")
 	services := []*handService{
-		{name: "roscore", args: []string{"roscore"}},
+		{name: "roscore", args: []string{"rosmaster", "--core"}},
 		{name: "listener", args: []string{"listener"}},
 		{name: "talker", args: []string{"talker", "50", "10"}},
 	}
@@ -82,8 +82,8 @@ func runByHand(ctx context.Context, root, image, platform string) (_ time.Durati
 	}
 	// The master is up when rostopic list answers, asked every 10 s (the
 	// stack file's health interval), the first time after one interval.
-	// roscore is started again if it exits (roslaunch gives the master 10 s
-	// to start), as the stack file's restart policy does.
+	// roscore is started again if it exits, as the stack file's restart
+	// policy does.
 	for {
 		time.Sleep(10 * time.Second)
 		if state, _ := output("runc", "--root", runcRoot, "state", "roscore"); strings.Contains(state, `"stopped"`) {
