@@ -38,9 +38,6 @@ func needMirror(t *testing.T) {
 // example for arm/v7 and amd64, ship it through an embedded registry, and
 // run its suite on both platforms (arm/v7 under qemu-user).
 func TestMainJobROS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the main job builds ROS from Debian packages; skipped with -short")
-	}
 	crossdockBinary(t)
 	testhost.NeedHandler(t, "linux/arm/v7")
 	needMirror(t)
