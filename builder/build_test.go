@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -141,4 +142,37 @@ func TestHelloGoLayersAreEStargz(t *testing.T) {
 		}
 	}
 	assert.Check(t, is.Len(m.Layers, 2))
+}
+
+// BenchmarkRebuildHello measures a rebuild of examples/hello-go with a warm
+// cache after its program changed: two Go cross-compiles, one new layer per
+// platform, the index. Compare with tools/bench/hello-ko.sh.
+func BenchmarkRebuildHello(b *testing.B) {
+	dir := b.TempDir()
+	src := filepath.Join(dir, "hello-go")
+	if out, err := exec.Command("cp", "-r", "../examples/hello-go", src).CombinedOutput(); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	s, err := Load(filepath.Join(src, "crossdock.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cache := filepath.Join(dir, "cache")
+	main := filepath.Join(src, "main.go")
+	orig, err := os.ReadFile(main)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i <= b.N; i++ {
+		if i == 1 {
+			b.ResetTimer() // the first build fills the cache
+		}
+		edited := strings.Replace(string(orig), "hello, %s", fmt.Sprintf("hello #%d, %%s", i), 1)
+		if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Build(context.Background(), s, WithLocked(), WithCacheDir(cache)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -26,6 +26,7 @@ const LockFileName = "crossdock.lock"
 // version, each Debian package's version and sha256 per architecture, and
 // base image digests. It is JSON, with one entry per layer source.
 type Lockfile struct {
+	// Version is LockVersion.
 	Version int `json:"version"`
 	// Epoch is the SOURCE_DATE_EPOCH the build used, in seconds.
 	Epoch int64 `json:"epoch"`
@@ -35,6 +36,7 @@ type Lockfile struct {
 
 // LockedLayer pins one layer source.
 type LockedLayer struct {
+	// Kind is the source's kind: go, debian, uroot, files or base.
 	Kind string `json:"kind"`
 	// Source is the sha256 of the source's definition in the spec; a lock
 	// entry whose Source differs is stale.

@@ -45,24 +45,31 @@ type Spec struct {
 
 // Config is the runtime configuration recorded in the image config.
 type Config struct {
-	Env        map[string]string `yaml:"env"`
-	Workdir    string            `yaml:"workdir"`
-	User       string            `yaml:"user"`
-	Entrypoint []string          `yaml:"entrypoint"`
-	Cmd        []string          `yaml:"cmd"`
+	// Env is set over the base image's variables; new names are sorted.
+	Env map[string]string `yaml:"env"`
+	// Workdir is the working folder of the container's process.
+	Workdir string `yaml:"workdir"`
+	// User is "uid[:gid]" or a name from the image's /etc/passwd.
+	User string `yaml:"user"`
+	// Entrypoint replaces the base's entrypoint and resets its Cmd.
+	Entrypoint []string `yaml:"entrypoint"`
+	// Cmd is the default arguments (or command, without an entrypoint).
+	Cmd []string `yaml:"cmd"`
 	// Ports are exposed ports such as "11311/tcp" or "80".
-	Ports   []string          `yaml:"ports"`
-	Volumes []string          `yaml:"volumes"`
-	Labels  map[string]string `yaml:"labels"`
+	Ports []string `yaml:"ports"`
+	// Volumes are folders declared as volumes.
+	Volumes []string `yaml:"volumes"`
+	// Labels are the image's labels.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // Source is one layer source; exactly one field is set.
 type Source struct {
-	Go     *GoSource     `yaml:"go"`
-	Debian *DebianSource `yaml:"debian"`
-	URoot  *URootSource  `yaml:"uroot"`
-	Files  []FileSource  `yaml:"files"`
-	Base   *BaseSource   `yaml:"base"`
+	Go     *GoSource     `yaml:"go"`     // cross-compiled Go programs
+	Debian *DebianSource `yaml:"debian"` // unpacked Debian packages
+	URoot  *URootSource  `yaml:"uroot"`  // a u-root userland
+	Files  []FileSource  `yaml:"files"`  // files from the build context
+	Base   *BaseSource   `yaml:"base"`   // an existing image (first source only)
 
 	// Line is the source's line in the spec file.
 	Line int `yaml:"-" json:"-"`
@@ -98,12 +105,15 @@ type URootSource struct {
 
 // FileSource copies a file or folder from the context into the image.
 type FileSource struct {
-	Src  string `yaml:"src"`
+	// Src is a file or folder, relative to the build context.
+	Src string `yaml:"src"`
+	// Dest is the absolute path in the image.
 	Dest string `yaml:"dest"`
 	// Mode overrides the permission bits of files (octal in YAML: 0755).
 	Mode *uint32 `yaml:"mode"`
-	UID  int     `yaml:"uid"`
-	GID  int     `yaml:"gid"`
+	// UID and GID own what is copied (default 0).
+	UID int `yaml:"uid"`
+	GID int `yaml:"gid"`
 }
 
 // BaseSource starts the image from an existing image's layers and config.
