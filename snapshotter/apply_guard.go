@@ -29,6 +29,7 @@ type applyGuard struct {
 	reopaque []string                          // overlay form: folders made anew after a whiteout
 	copiedUp map[[2]uint64]string              // lower inode -> its copy in this layer
 	inodes   map[string]map[[2]uint64][]string // lower -> hardlinked names
+	dirHdrs  map[string]*tar.Header            // folder entries containerd touches again
 }
 
 func newApplyGuard(root string, merged bool, lowers []string) *applyGuard {
@@ -38,6 +39,7 @@ func newApplyGuard(root string, merged bool, lowers []string) *applyGuard {
 		own:      map[string]bool{},
 		whited:   map[string]bool{},
 		copiedUp: map[[2]uint64]string{},
+		dirHdrs:  map[string]*tar.Header{},
 		inodes:   map[string]map[[2]uint64][]string{},
 	}
 }
@@ -73,8 +75,10 @@ func (g *applyGuard) filter(hdr *tar.Header) (bool, error) {
 		if err = g.wrote(name, false); err == nil {
 			err = g.hardlink(hdr, target)
 		}
+		g.dirTimes(hdr, name)
 	default:
 		err = g.wrote(name, hdr.Typeflag == tar.TypeDir)
+		g.dirTimes(hdr, name)
 	}
 	if err == nil && accept {
 		err = g.mkParents(path.Dir(name))
@@ -100,6 +104,27 @@ func (g *applyGuard) hardlink(hdr *tar.Header, target string) error {
 		return fmt.Errorf("hardlink to lower layer: %w", err)
 	}
 	return nil
+}
+
+// dirTimes keeps track of the folder entries whose times containerd sets
+// again, by name, once the layer is applied. When a later entry of the
+// layer replaces such a folder, its header is pointed at the root: else
+// containerd would follow what replaced it (a symlink, to a folder of the
+// root or to nothing) and set that one's times, or fail.
+//
+// TODO: the root folder then gets the replaced folder's times; nothing
+// reads them (the root of a snapshot is never an entry of the image).
+func (g *applyGuard) dirTimes(hdr *tar.Header, name string) {
+	if hdr.Typeflag == tar.TypeDir {
+		g.dirHdrs[name] = hdr
+		return
+	}
+	for n, h := range g.dirHdrs {
+		if n == name || strings.HasPrefix(n, name+"/") {
+			h.Name = "."
+			delete(g.dirHdrs, n)
+		}
+	}
 }
 
 // wrote records that this layer writes name, and the folders above it. A

@@ -64,11 +64,11 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 	}
 	switch {
 	case g.merged:
-		return false, os.RemoveAll(full)
+		return false, applyRemove(full)
 	case g.whited[victim]:
 		return false, nil // its 0/0 device is there already
 	}
-	if err := os.RemoveAll(full); err != nil { // a copy-up, if anything
+	if err := applyRemove(full); err != nil { // a copy-up, if anything
 		return false, err
 	}
 
@@ -81,6 +81,18 @@ func (g *applyGuard) whiteout(hdr *tar.Header, name string) (bool, error) {
 	}
 	g.whited[victim] = true
 	return true, nil
+}
+
+// applyRemove removes p and what is below it, if p is there: a parent
+// that is a file or a whiteout device means it is not.
+func applyRemove(p string) error {
+	if _, err := os.Lstat(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
+			return nil
+		}
+		return err
+	}
+	return os.RemoveAll(p)
 }
 
 // opaque handles an opaque marker in dir.
