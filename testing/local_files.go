@@ -69,6 +69,10 @@ func inNetns(path string, f func()) error {
 
 // File reads path from a running service (through /proc/PID/root, with
 // the container's root as a hard boundary) or from an image's layers.
+//
+// TODO: a service that has exited can't be read ("service X is not
+// running"), though its writable layer is still there; read it from the
+// container's upper folder over the image's layers instead.
 func (l *Local) File(ctx context.Context, from Source, path string) (File, error) {
 	if from.Service != "" {
 		st, err := l.running()
