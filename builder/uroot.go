@@ -26,7 +26,8 @@ const (
 )
 
 // urootLayer is /bin/bb (the commands in one binary), a symlink to it for
-// each command, /bin/sh -> gosh, and the usual empty folders.
+// each command, /bin/sh -> gosh when gosh is one, and the usual empty
+// folders.
 func (b *build) urootLayer(ctx context.Context, u *LockedURoot, t target) (*layerRecord, error) {
 	bb, err := b.busybox(ctx, u, t)
 	if err != nil {
@@ -40,8 +41,10 @@ func (b *build) urootLayer(ctx context.Context, u *LockedURoot, t target) (*laye
 	tr.addFile("/bin/bb", bb, fi.Size(), 0o755, 0, 0)
 	for _, c := range u.Commands {
 		tr.addSymlink("/bin/"+c, "bb")
+		if c == "gosh" {
+			tr.addSymlink("/bin/sh", "gosh")
+		}
 	}
-	tr.addSymlink("/bin/sh", "gosh")
 	tr.addDir("/tmp", 0o1777, 0, 0)
 	for _, d := range []string{"/etc", "/root", "/proc", "/sys", "/dev", "/usr/bin"} {
 		tr.addDir(d, 0o755, 0, 0)
