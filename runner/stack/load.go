@@ -72,15 +72,15 @@ func Load(ctx context.Context, path string, opts ...LoadOption) (*File, error) {
 	if err != nil {
 		return nil, errdefs.Invalid(err)
 	}
-	if err := data2name(data, f); err != nil {
+	if err := readName(data, f); err != nil {
 		return nil, errdefs.Invalid(err)
 	}
 	return f, nil
 }
 
-// data2name keeps the file's own name key, which compose-go replaces with
-// the folder name when the key is absent.
-func data2name(data []byte, f *File) error {
+// readName keeps the file's own name key (compose-go puts the folder's
+// name there when the key is absent).
+func readName(data []byte, f *File) error {
 	var top struct {
 		Name string `yaml:"name"`
 	}
