@@ -2,12 +2,14 @@ package binfmt
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/crossdock/crossdock/internal/errdefs"
 )
@@ -49,6 +51,9 @@ type ELFInfo struct {
 	// ARMArch is the ARM architecture from the .ARM.attributes section
 	// (Tag_CPU_arch), such as "v7" or "v6"; empty when the file has none.
 	ARMArch string
+	// GoARM and GoAMD64 are the GOARM ("5", "6", "7") and GOAMD64 ("v1"
+	// to "v4") settings in a Go program's build info; empty otherwise.
+	GoARM, GoAMD64 string
 }
 
 // Static reports whether the file has no dynamic loader (PT_INTERP).
@@ -83,8 +88,15 @@ func Identify(r io.ReaderAt) (ELFInfo, error) {
 		return ELFInfo{}, err
 	}
 	hdr = hdr[:n]
-	if n < elfHeaderMinBytes || !bytes.HasPrefix(hdr, []byte(elf.ELFMAG)) {
+	if !bytes.HasPrefix(hdr, []byte(elf.ELFMAG)) {
 		return ELFInfo{}, errdefs.Invalid(ErrNotELF)
+	}
+	need := elfHeaderMinBytes
+	if n > elf.EI_CLASS && elf.Class(hdr[elf.EI_CLASS]) == elf.ELFCLASS64 {
+		need = 64
+	}
+	if n < need {
+		return ELFInfo{}, errdefs.Invalid(truncatedError{have: n, need: need})
 	}
 
 	f, err := elf.NewFile(r)
@@ -107,8 +119,39 @@ func Identify(r io.ReaderAt) (ELFInfo, error) {
 		info.FloatABI = armFloatABI(info.Flags)
 		info.ARMArch = armArch(f)
 	}
+	if f.Machine == elf.EM_ARM || f.Machine == elf.EM_X86_64 {
+		info.GoARM, info.GoAMD64 = goSettings(r)
+	}
 	return info, nil
 }
+
+// goSettings returns the GOARM and GOAMD64 levels ("7", "v3") that Go's
+// build info records in a Go program; empty for other programs.
+func goSettings(r io.ReaderAt) (goarm, goamd64 string) {
+	bi, err := buildinfo.Read(r)
+	if err != nil {
+		return "", ""
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "GOARM":
+			goarm, _, _ = strings.Cut(s.Value, ",") // "6,softfloat"
+		case "GOAMD64":
+			goamd64 = s.Value
+		}
+	}
+	return goarm, goamd64
+}
+
+// truncatedError is an ELF magic followed by less than a whole header.
+// It counts as ErrNotELF for callers that skip files that are not ELF.
+type truncatedError struct{ have, need int }
+
+func (e truncatedError) Error() string {
+	return fmt.Sprintf("truncated ELF header: %d bytes, a header needs %d", e.have, e.need)
+}
+
+func (e truncatedError) Is(target error) bool { return target == ErrNotELF }
 
 // headerFlags returns e_flags, which debug/elf does not expose. It follows
 // e_entry, e_phoff and e_shoff, whose width depends on the class.

@@ -25,6 +25,9 @@ func TestIdentifyCrossCompiled(t *testing.T) {
 		platform      string
 	}{
 		{"arm", "7", elf.ELFCLASS32, elf.ELFDATA2LSB, elf.EM_ARM, "linux/arm/v7"},
+		{"arm", "6", elf.ELFCLASS32, elf.ELFDATA2LSB, elf.EM_ARM, "linux/arm/v6"}, // from Go's build info
+		{"arm", "5", elf.ELFCLASS32, elf.ELFDATA2LSB, elf.EM_ARM, "linux/arm/v5"},
+		{"amd64", "v3", elf.ELFCLASS64, elf.ELFDATA2LSB, elf.EM_X86_64, "linux/amd64/v3"},
 		{"arm64", "", elf.ELFCLASS64, elf.ELFDATA2LSB, elf.EM_AARCH64, "linux/arm64"},
 		{"amd64", "", elf.ELFCLASS64, elf.ELFDATA2LSB, elf.EM_X86_64, "linux/amd64"},
 		{"riscv64", "", elf.ELFCLASS64, elf.ELFDATA2LSB, elf.EM_RISCV, "linux/riscv64"},

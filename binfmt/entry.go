@@ -147,6 +147,9 @@ func (e Entry) Mismatch(header []byte) []int {
 // :name:M:offset:magic:mask:interpreter:flags, with every magic and mask
 // byte written as \xHH so that no byte can be read as a separator.
 func (e Entry) registerLine() string {
+	if e.Extension != "" {
+		return fmt.Sprintf(":%s:E::%s::%s:%s", e.Name, e.Extension, e.Interpreter, e.Flags)
+	}
 	return fmt.Sprintf(":%s:M:%d:%s:%s:%s:%s",
 		e.Name, e.Offset, escape(e.Magic), escape(e.Mask), e.Interpreter, e.Flags)
 }
@@ -166,4 +169,13 @@ func (e Entry) describe() string {
 		state = "disabled"
 	}
 	return fmt.Sprintf("interpreter %s, flags %q, %s", e.Interpreter, e.Flags, state)
+}
+
+// describeMatch is what the entry matches, for conflict messages where
+// that differs.
+func (e Entry) describeMatch() string {
+	if e.Extension != "" {
+		return "extension " + e.Extension
+	}
+	return fmt.Sprintf("offset %d, magic %x, mask %x", e.Offset, e.Magic, e.maskOrOnes())
 }

@@ -7,7 +7,8 @@ import "errors"
 // platform at fault, and with the errdefs category that picks the CLI's
 // exit code.
 var (
-	// ErrNotELF means a file is not an ELF executable.
+	// ErrNotELF means a file is not an ELF executable. A truncated ELF
+	// header wraps it too.
 	ErrNotELF = errors.New("not an ELF file")
 	// ErrNotMounted means binfmt_misc is not mounted at the root in use.
 	ErrNotMounted = errors.New("binfmt_misc is not mounted")
@@ -25,6 +26,15 @@ var (
 	// it cannot be opened inside a container's root (flag F needs a static
 	// one).
 	ErrDynamicInterpreter = errors.New("interpreter is dynamically linked")
+	// ErrWrongInterpreter means an interpreter is not a program of the
+	// host's own architecture, or is a qemu-user for another target.
+	ErrWrongInterpreter = errors.New("wrong interpreter")
+	// ErrNoLoader means a dynamically linked binary's loader (PT_INTERP)
+	// is missing on the host.
+	ErrNoLoader = errors.New("dynamic loader missing")
+	// ErrCPULevel means the host CPU lacks the x86-64 level (v2, v3, v4)
+	// a platform or binary needs.
+	ErrCPULevel = errors.New("CPU lacks the x86-64 level")
 	// ErrMismatch means a handler's magic and mask do not match a binary.
 	ErrMismatch = errors.New("binfmt handler does not match the binary")
 	// ErrNoFixBinary means a handler lacks flag F, so containers that do

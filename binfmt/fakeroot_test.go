@@ -22,6 +22,9 @@ type fakeKernel struct {
 	// shown is each entry's text: a write to the entry file replaces
 	// what the file holds, so the kernel's state is kept here.
 	shown map[string]string
+	// reject, if set, gives the error the kernel answers a write with;
+	// a rejected write changes nothing.
+	reject func(name, data string) error
 }
 
 func newFakeKernel(t *testing.T) *fakeKernel {
@@ -32,7 +35,7 @@ func newFakeKernel(t *testing.T) *fakeKernel {
 }
 
 func (k *fakeKernel) opts(extra ...Option) []Option {
-	return append([]Option{WithRoot(k.root), withWritten(k.written),
+	return append([]Option{WithRoot(k.root), withKernel(k.written),
 		WithKernelRelease("6.1.0-18-amd64"), WithHostMachine("x86_64")}, extra...)
 }
 
@@ -54,8 +57,16 @@ func (k *fakeKernel) read(name string) string {
 	return string(b)
 }
 
-func (k *fakeKernel) written(path string, data []byte) {
+func (k *fakeKernel) written(path string, data []byte) error {
 	name := filepath.Base(path)
+	if k.reject != nil {
+		if err := k.reject(name, string(data)); err != nil {
+			if name != "register" {
+				assert.NilError(k.t, os.WriteFile(path, []byte(k.shown[name]), 0o644))
+			}
+			return err
+		}
+	}
 	k.writes = append(k.writes, name+": "+string(data))
 	switch {
 	case name == "register":
@@ -71,6 +82,7 @@ func (k *fakeKernel) written(path string, data []byte) {
 		k.shown[name] = text
 		assert.NilError(k.t, os.WriteFile(path, []byte(text), 0o644))
 	}
+	return nil
 }
 
 // register parses :name:M:offset:magic:mask:interpreter:flags the way the

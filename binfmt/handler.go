@@ -131,11 +131,14 @@ func (h Handler) byteOrder() binary.ByteOrder {
 }
 
 // HandlerFor finds the handler for a name: a qemu arch ("arm", "aarch64"),
-// an entry name ("qemu-arm"), a GOARCH ("arm64", "amd64") or an OCI
+// an entry name ("qemu-arm"), a uname -m name ("armv7l"), a GOARCH ("arm64", "amd64") or an OCI
 // platform ("linux/arm/v7"). Unknown names give an error wrapping
 // ErrUnknownArch.
 func HandlerFor(name string) (Handler, error) {
 	name = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(name)), "qemu-")
+	if a, ok := unameArches[name]; ok {
+		name = a
+	}
 	for _, h := range handlers {
 		if h.Arch == name || h.Platform.Architecture == name {
 			return h, nil
@@ -149,6 +152,14 @@ func HandlerFor(name string) (Handler, error) {
 		}
 	}
 	return Handler{}, errdefs.Invalid(fmt.Errorf("%q: %w (known: %s)", name, ErrUnknownArch, archList()))
+}
+
+// unameArches maps machine names from uname -m and Debian architectures
+// to the table's qemu arch.
+var unameArches = map[string]string{
+	"armv5tel": "arm", "armv6l": "arm", "armv7l": "arm", "armv8l": "arm",
+	"armhf": "arm", "armel": "arm",
+	"i486": "i386", "i586": "i386", "i686": "i386", "x86-64": "x86_64",
 }
 
 func archList() string {

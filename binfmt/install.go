@@ -1,9 +1,11 @@
 package binfmt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -50,7 +52,7 @@ func (o options) want(h Handler) (Entry, error) {
 		return Entry{}, err
 	}
 	return Entry{Name: h.Name(), Enabled: true, Interpreter: interp,
-		Flags: wantedFlags(o.kernel), Magic: h.Magic(), Mask: h.Mask()}, nil
+		Flags: wantedFlags(o.release), Magic: h.Magic(), Mask: h.Mask()}, nil
 }
 
 // Install registers the qemu-user handler h with binfmt_misc.
@@ -74,11 +76,19 @@ func Install(h Handler, opts ...Option) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := checkFixable(want.Interpreter); err != nil {
+	if err := o.checkFixable(want.Interpreter, h); err != nil {
 		return res, err
 	}
 	if err := o.checkMounted(); err != nil {
 		return res, err
+	}
+	if err := o.checkEnabled(); err != nil {
+		return res, err
+	}
+	if o.persist {
+		if err := o.checkPersistDir(); err != nil {
+			return res, err
+		}
 	}
 
 	res.Action, res.Previous, err = o.register(want, true)
@@ -122,9 +132,27 @@ func (o options) register(want Entry, retry bool) (Action, *Entry, error) {
 		return "", nil, fmt.Errorf("remove %s: %w", want.Name, err)
 	}
 	if err := o.write(registerFile, want.registerLine()); err != nil {
-		return "", nil, err
+		return "", nil, o.restore(have, err)
 	}
 	return Replaced, &have, nil
+}
+
+// restore registers have again after its replacement failed with err, and
+// says whether that worked.
+func (o options) restore(have Entry, err error) error {
+	rerr := o.write(registerFile, have.registerLine())
+	if rerr == nil && !have.Enabled {
+		rerr = o.write(have.Name, "0")
+	}
+	if rerr == nil {
+		return fmt.Errorf("replace %s: %w; the previous handler is back (%s)", have.Name, err, have.describe())
+	}
+	cmd := fmt.Sprintf("printf '%%s' '%s' > %s", have.registerLine(), filepath.Join(DefaultRoot, registerFile))
+	if !have.Enabled {
+		cmd += " && echo 0 > " + filepath.Join(DefaultRoot, have.Name)
+	}
+	return fmt.Errorf("replace %s: %w; restoring the previous handler failed too (%v): "+
+		"handler %s is gone; to get it back run: %s", have.Name, err, rerr, have.Name, cmd)
 }
 
 // confirm reads the entry back and checks that the kernel holds want.
@@ -155,14 +183,21 @@ func conflict(have, want Entry) error {
 		Offset: have.Offset, Magic: want.Magic, Mask: want.Mask}) {
 		diff = append(diff, "magic/mask")
 	}
+	haveText, wantText := have.describe(), want.describe()
+	if have.Offset != want.Offset || !bytes.Equal(have.maskOrOnes(), want.maskOrOnes()) ||
+		!bytes.Equal(have.maskedMagic(), want.maskedMagic()) || have.Extension != "" {
+		haveText, wantText = haveText+", "+have.describeMatch(), wantText+", "+want.describeMatch()
+	}
 	return errdefs.Host(fmt.Errorf("handler %s: %w (%s differ):\n  registered: %s\n  wanted:     %s\nrun with --replace to replace it",
-		want.Name, ErrConflict, strings.Join(diff, ", "), have.describe(), want.describe()))
+		want.Name, ErrConflict, strings.Join(diff, ", "), haveText, wantText))
 }
 
-// Uninstall removes the handler named after h from binfmt_misc, whoever
-// registered it, and crossdock's drop-in for it. Drop-ins of other names
-// are left alone. With binfmt_misc not mounted there is nothing to remove
-// (Action Absent).
+// Uninstall removes the handler named after h from binfmt_misc, and
+// crossdock's drop-in for it. Drop-ins of other names are left alone. An
+// entry another tool registered (its interpreter is not the qemu-ARCH-static
+// crossdock registers) is left alone too, with an error wrapping
+// ErrConflict naming its interpreter, unless WithForce is given. With
+// binfmt_misc not mounted the error wraps ErrNotMounted.
 func Uninstall(h Handler, opts ...Option) (Result, error) {
 	o := newOptions(opts)
 	res := Result{Handler: h, Action: Absent}
@@ -171,8 +206,8 @@ func Uninstall(h Handler, opts ...Option) (Result, error) {
 	if res.DropIn, err = o.removeDropIn(h); err != nil {
 		return res, err
 	}
-	if o.checkMounted() != nil {
-		return res, nil
+	if err := o.checkMounted(); err != nil {
+		return res, err
 	}
 	have, err := o.readEntry(h.Name())
 	if errors.Is(err, fs.ErrNotExist) {
@@ -181,9 +216,22 @@ func Uninstall(h Handler, opts ...Option) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if !o.force && !o.ours(h, have) {
+		return res, errdefs.Invalid(fmt.Errorf("handler %s: %w: it looks like another tool's (%s), "+
+			"not crossdock's (%s); --force removes it", h.Name(), ErrConflict, have.describe(), h.Program()))
+	}
 	if err := o.write(h.Name(), "-1"); err != nil {
 		return res, fmt.Errorf("remove %s: %w", h.Name(), err)
 	}
 	res.Action, res.Entry = Removed, have
 	return res, nil
+}
+
+// ours reports whether e looks like the entry Install writes for h: the
+// interpreter Install would pick, or any file named qemu-ARCH-static.
+func (o options) ours(h Handler, e Entry) bool {
+	if want, err := o.want(h); err == nil && want.Interpreter == e.Interpreter {
+		return true
+	}
+	return filepath.Base(e.Interpreter) == h.Program() && e.Extension == ""
 }

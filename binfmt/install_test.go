@@ -1,6 +1,7 @@
 package binfmt
 
 import (
+	"debug/elf"
 	"errors"
 	"os"
 	"path/filepath"
@@ -109,16 +110,26 @@ func TestInstallExistingHandler(t *testing.T) {
 	})
 }
 
-// Flag F needs an interpreter that exists and is static; anything else is
-// refused before any write, naming the path.
-func TestInstallRefusesUnfixableInterpreter(t *testing.T) {
+// Flag F needs an interpreter that exists, is a static program of the
+// host's own architecture and, if it is a qemu, runs the handler's target;
+// anything else is refused before any write, naming the path. An explicit
+// path that is wrong is bad input (2); a dynamic one needs the static
+// package (3).
+func TestBinfmtInstallRefusesUnfixableInterpreter(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "qemu-arm-static")
+	notELF := filepath.Join(t.TempDir(), "qemu-arm-static")
+	assert.NilError(t, os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755))
 	cases := []struct {
 		name, interp string
 		want         error
+		code         int
 	}{
-		{"missing", missing, ErrNoInterpreter},
-		{"dynamic", "/bin/ls", ErrDynamicInterpreter},
+		{"missing", missing, ErrNoInterpreter, 2},
+		{"folder", "/usr/bin", nil, 2},
+		{"not ELF", notELF, ErrNotELF, 2},
+		{"dynamic", "/bin/ls", ErrDynamicInterpreter, 3},
+		{"an ARM program", writeELF32(t, elf.ELFDATA2LSB, 0, elf.ET_EXEC, elf.EM_ARM), ErrWrongInterpreter, 2},
+		{"qemu for another target", needFile(t, "/usr/bin/qemu-aarch64-static"), ErrWrongInterpreter, 2},
 	}
 	for _, tc := range cases {
 		for _, existing := range []bool{false, true} {
@@ -128,9 +139,11 @@ func TestInstallRefusesUnfixableInterpreter(t *testing.T) {
 					k.entry("qemu-arm", true, "/usr/bin/qemu-arm", "OC", armMagic, armMask)
 				}
 				_, err := Install(arm, k.opts(WithInterpreter(tc.interp), WithReplace())...)
-				assert.Check(t, errors.Is(err, tc.want), "%v", err)
+				if tc.want != nil {
+					assert.Check(t, errors.Is(err, tc.want), "%v", err)
+				}
 				assert.Check(t, is.ErrorContains(err, tc.interp))
-				assert.Equal(t, errdefs.Code(err), 3)
+				assert.Equal(t, errdefs.Code(err), tc.code, "%v", err)
 				assert.Check(t, is.Len(k.writes, 0))
 			})
 		}
@@ -202,8 +215,11 @@ func TestPersistAndUninstall(t *testing.T) {
 	assert.Equal(t, un.Action, Absent)
 }
 
-func TestUninstallNotMounted(t *testing.T) {
+// With binfmt_misc not mounted, uninstall can't tell whether a handler is
+// there: the host lacks binfmt_misc (3), not "not registered".
+func TestBinfmtUninstallNotMounted(t *testing.T) {
 	res, err := Uninstall(arm, WithRoot(t.TempDir()), WithPersistDir(t.TempDir()))
-	assert.NilError(t, err)
+	assert.Check(t, errors.Is(err, ErrNotMounted), "%v", err)
+	assert.Equal(t, errdefs.Code(err), 3)
 	assert.Equal(t, res.Action, Absent)
 }

@@ -23,24 +23,27 @@ type options struct {
 	replace     bool
 	searchPath  []string
 	interpreter string // set: use this file, don't search
-	kernel      string // uname release, e.g. "6.1.0-18-amd64"
+	release     string // uname release, e.g. "6.1.0-18-amd64"
 	hostMachine string // uname machine, e.g. "x86_64"
+	cpuinfo     string // where the CPU flags are read
+	force       bool
+	writeLog    func(path, data string)
 
-	// written, if set, is told about every write to a file under root,
-	// after it happened; tests use it to play the kernel's part on a
-	// temporary root.
-	written func(path string, data []byte)
+	// kernel, if set, is told about every write to a file under root,
+	// after it happened, and its error is the write's: tests use it to
+	// play the kernel's part on a temporary root.
+	kernel func(path string, data []byte) error
 }
 
 func newOptions(opts []Option) options {
-	o := options{root: DefaultRoot, persistDir: DefaultPersistDir}
+	o := options{root: DefaultRoot, persistDir: DefaultPersistDir, cpuinfo: "/proc/cpuinfo"}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.kernel == "" || o.hostMachine == "" {
+	if o.release == "" || o.hostMachine == "" {
 		release, machine := uname()
-		if o.kernel == "" {
-			o.kernel = release
+		if o.release == "" {
+			o.release = release
 		}
 		if o.hostMachine == "" {
 			o.hostMachine = machine
@@ -82,13 +85,25 @@ func WithInterpreter(path string) Option { return func(o *options) { o.interpret
 
 // WithKernelRelease overrides the kernel release that decides which flags
 // the kernel supports (default: uname -r).
-func WithKernelRelease(release string) Option { return func(o *options) { o.kernel = release } }
+func WithKernelRelease(release string) Option { return func(o *options) { o.release = release } }
 
 // WithHostMachine overrides the host's machine name (default: uname -m);
 // handlers for the host's own architectures are never installed.
 func WithHostMachine(machine string) Option { return func(o *options) { o.hostMachine = machine } }
 
-// withWritten installs the test hook described in options.written.
-func withWritten(f func(path string, data []byte)) Option {
-	return func(o *options) { o.written = f }
+// WithCPUInfo sets the file the host CPU's flags are read from, to tell
+// the x86-64 level (v2, v3, v4) it runs (default /proc/cpuinfo).
+func WithCPUInfo(path string) Option { return func(o *options) { o.cpuinfo = path } }
+
+// WithForce lets Uninstall remove an entry that another tool registered
+// (one whose interpreter is not the qemu crossdock would register).
+func WithForce() Option { return func(o *options) { o.force = true } }
+
+// WithWriteLog has f told about every write to binfmt_misc (path and
+// what was written), after it succeeded; the CLI logs them with --debug.
+func WithWriteLog(f func(path, data string)) Option { return func(o *options) { o.writeLog = f } }
+
+// withKernel installs the test hook described in options.kernel.
+func withKernel(f func(path string, data []byte) error) Option {
+	return func(o *options) { o.kernel = f }
 }

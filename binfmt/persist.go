@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/crossdock/crossdock/internal/atomicfile"
+	"github.com/crossdock/crossdock/internal/errdefs"
 )
 
 // DropInName is the file crossdock writes under /etc/binfmt.d for a
@@ -31,6 +32,19 @@ func (o options) writeDropIn(h Handler, e Entry) (string, error) {
 		return "", fmt.Errorf("persist %s: %w", h.Name(), err)
 	}
 	return path, nil
+}
+
+// checkPersistDir refuses a drop-in folder that is a file, before
+// anything is registered.
+func (o options) checkPersistDir() error {
+	if o.persistDir == "" {
+		return errdefs.Invalid(errors.New("drop-in folder: empty path"))
+	}
+	fi, err := os.Stat(o.persistDir)
+	if err == nil && !fi.IsDir() {
+		return errdefs.Invalid(fmt.Errorf("drop-in folder %s: not a folder", o.persistDir))
+	}
+	return nil
 }
 
 // removeDropIn removes crossdock's drop-in for h, if there is one, and

@@ -14,17 +14,17 @@ import (
 // that section (Go binaries never have one) get v7, as crossdock's
 // convention says linux/arm means linux/arm/v7.
 //
-// TODO: a GOARM=5 or GOARM=6 Go binary is reported as linux/arm/v7, since
-// nothing in its headers names the architecture; a v7 image holding such a
-// file passes the architecture check.
+// A Go program's build info, when present, gives the ARM variant (GOARM)
+// and the amd64 level (GOAMD64 v2 to v4; v1 is no variant).
 //
-// A machine outside the handler table gets its lower-case ELF machine
-// name ("sparcv9") as the architecture, which matches no OCI platform.
+// A machine outside the handler table gets its GOARCH name for MIPS
+// ("mipsle", "mips64") and otherwise its lower-case ELF machine name
+// ("sparcv9"), which matches no OCI platform.
 func (i ELFInfo) Platform() v1.Platform {
 	p := v1.Platform{OS: osName(i.OSABI)}
 	h, ok := handlerForELF(i)
 	if !ok {
-		p.Architecture = strings.ToLower(strings.TrimPrefix(i.Machine.String(), "EM_"))
+		p.Architecture = otherArch(i)
 		return p
 	}
 
@@ -33,9 +33,29 @@ func (i ELFInfo) Platform() v1.Platform {
 		p.Variant = "v7"
 		if i.ARMArch != "" {
 			p.Variant = i.ARMArch
+		} else if i.GoARM != "" {
+			p.Variant = "v" + i.GoARM
 		}
 	}
+	if i.Machine == elf.EM_X86_64 && i.GoAMD64 != "" && i.GoAMD64 != "v1" {
+		p.Variant = i.GoAMD64
+	}
 	return p
+}
+
+// otherArch names a machine outside the handler table.
+func otherArch(i ELFInfo) string {
+	if i.Machine == elf.EM_MIPS {
+		arch := "mips"
+		if i.Class == elf.ELFCLASS64 {
+			arch = "mips64"
+		}
+		if i.Data == elf.ELFDATA2LSB {
+			arch += "le"
+		}
+		return arch
+	}
+	return strings.ToLower(strings.TrimPrefix(i.Machine.String(), "EM_"))
 }
 
 // osName maps EI_OSABI to an OCI os. Linux binaries almost always say

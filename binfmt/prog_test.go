@@ -26,8 +26,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildProg cross-compiles testdata/argv, static, for goarch (and goarm
-// for arm), once per test binary, and returns the binary's path.
+// buildProg cross-compiles testdata/argv, static, for goarch (and level:
+// GOARM for arm, GOAMD64 for amd64), once per test binary, and returns the
+// binary's path.
 func buildProg(t testing.TB, goarch, goarm string) string {
 	t.Helper()
 	key := goarch + goarm
@@ -40,6 +41,9 @@ func buildProg(t testing.TB, goarch, goarm string) string {
 	out := filepath.Join(progDir, "argv-"+key)
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./testdata/argv")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm)
+	if goarch == "amd64" && goarm != "" {
+		cmd.Env = append(cmd.Env, "GOAMD64="+goarm)
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build GOARCH=%s GOARM=%s: %v\n%s", goarch, goarm, err, b)
 	}

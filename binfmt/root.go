@@ -41,6 +41,22 @@ func (o options) globallyEnabled() (bool, error) {
 	return strings.TrimSpace(string(b)) == "enabled", nil
 }
 
+// checkEnabled returns an error wrapping ErrDisabled when binfmt_misc as
+// a whole is disabled: the kernel then runs no handler at all.
+func (o options) checkEnabled() error {
+	on, err := o.globallyEnabled()
+	if err != nil {
+		return err
+	}
+	if !on {
+		return errdefs.Host(fmt.Errorf("%s: %w: binfmt_misc is disabled as a whole (run: %s)",
+			o.root, ErrDisabled, o.enableHint()))
+	}
+	return nil
+}
+
+func (o options) enableHint() string { return "echo 1 > " + filepath.Join(o.root, statusFile) }
+
 // readEntry reads one entry. A missing entry gives an error wrapping
 // fs.ErrNotExist.
 func (o options) readEntry(name string) (Entry, error) {
@@ -77,22 +93,34 @@ func (o options) readEntries() ([]Entry, error) {
 
 // write sends data to a binfmt_misc control file in one write(2), as the
 // kernel parses each write on its own. The file must exist: binfmt_misc
-// never lets a write create one.
+// never lets a write create one. Permission denied is marked as a host
+// requirement: only root may write there.
 func (o options) write(name, data string) error {
 	path := filepath.Join(o.root, name)
+	err := writeOnce(path, data)
+	if err == nil && o.kernel != nil {
+		err = o.kernel(path, []byte(data))
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return errdefs.Host(fmt.Errorf("write %s: %w (binfmt_misc is root's: run as root)", path, err))
+	}
+	if err != nil {
+		return fmt.Errorf("write %q to %s: %w", data, path, err)
+	}
+	if o.writeLog != nil {
+		o.writeLog(path, data)
+	}
+	return nil
+}
+
+func writeOnce(path, data string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	_, err = f.Write([]byte(data))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("write %q to %s: %w", data, path, err)
-	}
-	if o.written != nil {
-		o.written(path, []byte(data))
-	}
-	return nil
+	return err
 }

@@ -21,7 +21,8 @@ type Status struct {
 type HandlerStatus struct {
 	Entry
 	// Platform is the OCI platform of the table handler whose magic and
-	// mask the entry accepts; empty for an entry that runs none.
+	// mask the entry accepts; empty for an entry that runs none, and for
+	// an entry keyed on a file name extension.
 	Platform string `json:"platform,omitempty"`
 	// DropIn is crossdock's systemd-binfmt drop-in for it, if present.
 	DropIn string `json:"drop_in,omitempty"`
@@ -50,7 +51,7 @@ func ReadStatus(opts ...Option) (Status, error) {
 	for _, e := range entries {
 		hs := HandlerStatus{Entry: e}
 		for _, h := range handlers {
-			if len(e.Mismatch(h.Magic())) == 0 {
+			if e.Extension == "" && len(e.Mismatch(h.Magic())) == 0 {
 				hs.Platform = h.Platform.String()
 				if drop := filepath.Join(o.persistDir, DropInName(h)); e.Name == h.Name() && exists(drop) {
 					hs.DropIn = drop

@@ -42,8 +42,54 @@ func (b *binfmtFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&b.dropIns, "binfmt-d", binfmt.DefaultPersistDir, "folder of systemd-binfmt drop-ins")
 }
 
-func (b *binfmtFlags) options() []binfmt.Option {
-	return []binfmt.Option{binfmt.WithRoot(b.root), binfmt.WithPersistDir(b.dropIns)}
+// options turns the flags into binfmt options; every write to
+// binfmt_misc is logged at debug level.
+func (b *binfmtFlags) options(e *env) ([]binfmt.Option, error) {
+	if b.root == "" {
+		return nil, usageError("--binfmt-root: empty path")
+	}
+	if b.dropIns == "" {
+		return nil, usageError("--binfmt-d: empty path")
+	}
+	return []binfmt.Option{binfmt.WithRoot(b.root), binfmt.WithPersistDir(b.dropIns),
+		binfmt.WithWriteLog(func(path, data string) {
+			e.log.Debug("binfmt_misc write", "file", path, "data", data)
+		})}, nil
+}
+
+// noArgs refuses arguments, naming the first.
+func noArgs(cmd string, args []string) error {
+	if len(args) != 0 {
+		return usageError("binfmt %s takes no arguments, got %q", cmd, args[0])
+	}
+	return nil
+}
+
+// eachArch runs f for every handler, on past failures, and returns an
+// error listing each failure, with the exit code of the worst of them.
+func eachArch(verb string, hs []binfmt.Handler, f func(h binfmt.Handler) error) error {
+	if len(hs) == 1 {
+		return f(hs[0])
+	}
+	var failed []string
+	worst := 0
+	for _, h := range hs {
+		if err := f(h); err != nil {
+			failed = append(failed, h.Name()+": "+err.Error())
+			worst = max(worst, errdefs.Code(err))
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("binfmt %s: %d of %d failed:\n  %s", verb, len(failed), len(hs), strings.Join(failed, "\n  "))
+	switch worst {
+	case 2:
+		return errdefs.Invalid(err)
+	case 3:
+		return errdefs.Host(err)
+	}
+	return errdefs.Failed(err)
 }
 
 // parseArches turns "arm,aarch64" or "all" into handlers.
@@ -83,14 +129,20 @@ func newBinfmtInstall() *command {
 		example: "crossdock binfmt install --arch arm --persist",
 		flags:   fs,
 		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) != 0 {
-				return usageError("binfmt install takes no arguments")
+			if err := noArgs("install", args); err != nil {
+				return err
 			}
 			hs, err := parseArches(*arches)
 			if err != nil {
 				return err
 			}
-			opts := bf.options()
+			opts, err := bf.options(e)
+			if err != nil {
+				return err
+			}
+			if fs.Changed("interpreter") && *interp == "" {
+				return usageError("--interpreter: empty path")
+			}
 			if *interp != "" {
 				if len(hs) != 1 {
 					return usageError("--interpreter needs exactly one --arch, not %q", *arches)
@@ -103,14 +155,13 @@ func newBinfmtInstall() *command {
 			if *replace {
 				opts = append(opts, binfmt.WithReplace())
 			}
-			for _, h := range hs {
+			return eachArch("install", hs, func(h binfmt.Handler) error {
 				res, err := binfmt.Install(h, opts...)
-				if err != nil {
-					return err
+				if err == nil {
+					printInstalled(e.stdout, res)
 				}
-				printInstalled(e.stdout, res)
-			}
-			return nil
+				return err
+			})
 		},
 	}
 }
@@ -134,23 +185,34 @@ func newBinfmtUninstall() *command {
 	fs := newFlags("uninstall")
 	var bf binfmtFlags
 	arches := fs.String("arch", defaultArches, "architectures, comma-separated, or all")
+	force := fs.Bool("force", false, "also remove a handler another tool registered (another interpreter than qemu-ARCH-static)")
 	bf.add(fs)
 	return &command{
 		name:    "uninstall",
 		summary: "remove qemu-user handlers and crossdock's systemd-binfmt drop-ins",
-		usage:   "binfmt uninstall [--arch LIST]",
+		usage:   "binfmt uninstall [--arch LIST] [--force]",
 		example: "crossdock binfmt uninstall --arch arm",
 		flags:   fs,
 		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) != 0 {
-				return usageError("binfmt uninstall takes no arguments")
+			if err := noArgs("uninstall", args); err != nil {
+				return err
 			}
 			hs, err := parseArches(*arches)
 			if err != nil {
 				return err
 			}
-			for _, h := range hs {
-				res, err := binfmt.Uninstall(h, bf.options()...)
+			opts, err := bf.options(e)
+			if err != nil {
+				return err
+			}
+			if *force {
+				opts = append(opts, binfmt.WithForce())
+			}
+			return eachArch("uninstall", hs, func(h binfmt.Handler) error {
+				res, err := binfmt.Uninstall(h, opts...)
+				if res.DropIn != "" {
+					fmt.Fprintf(e.stdout, "%s: removed %s\n", h.Name(), res.DropIn)
+				}
 				if err != nil {
 					return err
 				}
@@ -160,11 +222,8 @@ func newBinfmtUninstall() *command {
 				} else {
 					fmt.Fprintf(e.stdout, "%s: not registered\n", h.Name())
 				}
-				if res.DropIn != "" {
-					fmt.Fprintf(e.stdout, "%s: removed %s\n", h.Name(), res.DropIn)
-				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }
@@ -181,17 +240,19 @@ func newBinfmtStatus() *command {
 		example: "crossdock binfmt status --json",
 		flags:   fs,
 		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) != 0 {
-				return usageError("binfmt status takes no arguments")
+			if err := noArgs("status", args); err != nil {
+				return err
 			}
-			st, err := binfmt.ReadStatus(bf.options()...)
+			opts, err := bf.options(e)
+			if err != nil {
+				return err
+			}
+			st, err := binfmt.ReadStatus(opts...)
 			if err != nil {
 				return err
 			}
 			if *asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return newJSONEncoder(e.stdout).Encode(st)
 			}
 			printStatus(e.stdout, st)
 			return nil
@@ -240,12 +301,15 @@ func newBinfmtDoctor() *command {
 		flags:   fs,
 		run: func(ctx context.Context, e *env, args []string) error {
 			var d binfmt.Diagnosis
-			var err error
+			opts, err := bf.options(e)
+			if err != nil {
+				return err
+			}
 			switch {
 			case *platform != "" && len(args) == 0:
-				d, err = binfmt.Check(*platform, bf.options()...)
+				d, err = binfmt.Check(*platform, opts...)
 			case *platform == "" && len(args) == 1:
-				d, err = binfmt.CheckFile(args[0], bf.options()...)
+				d, err = binfmt.CheckFile(args[0], opts...)
 			default:
 				return usageError("binfmt doctor takes one FILE or --platform PLATFORM")
 			}
@@ -253,9 +317,7 @@ func newBinfmtDoctor() *command {
 				return err // bad input, or the check itself failed
 			}
 			if *asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(d); jerr != nil {
+				if jerr := newJSONEncoder(e.stdout).Encode(d); jerr != nil {
 					return jerr
 				}
 			} else {
@@ -285,4 +347,13 @@ func printDiagnosis(w io.Writer, d binfmt.Diagnosis) {
 	if d.Fix != "" {
 		fmt.Fprintf(w, "fix: %s\n", d.Fix)
 	}
+}
+
+// newJSONEncoder indents, and leaves &, < and > as they are: the fix
+// commands hold "&&".
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc
 }

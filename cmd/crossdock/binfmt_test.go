@@ -142,7 +142,7 @@ func TestBinfmtInstallErrors(t *testing.T) {
 		{"dynamic interpreter", []string{"--arch", "arm", "--interpreter", "/bin/ls",
 			"--binfmt-root", fakeBinfmt(t, "")}, 3, "", "interpreter /bin/ls: interpreter is dynamically linked"},
 		{"missing interpreter", []string{"--arch", "arm", "--interpreter", "/nonexistent/qemu-arm-static",
-			"--binfmt-root", fakeBinfmt(t, "")}, 3, "", "/nonexistent/qemu-arm-static"},
+			"--binfmt-root", fakeBinfmt(t, "")}, 2, "", "/nonexistent/qemu-arm-static"},
 		{"not mounted", []string{"--arch", "arm", "--binfmt-root", t.TempDir()}, 3, "", "not mounted"},
 		{"conflict", []string{"--arch", "arm", "--interpreter", qemuARM, "--binfmt-root", conflict}, 3,
 			"", `flags "OC"`},
