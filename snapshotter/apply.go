@@ -52,14 +52,17 @@ import (
 	"github.com/containerd/log"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
+
+	"github.com/crossdock/crossdock/internal/errdefs"
 )
 
 // ErrEscapesRoot marks a layer entry whose name or hardlink target climbs
-// out of the folder the layer is applied to.
+// out of the folder the layer is applied to. Apply marks such errors
+// errdefs.Invalid too (bad input: exit code 2).
 var ErrEscapesRoot = errors.New("path climbs out of the root")
 
 // ErrDiffIDMismatch marks a layer whose uncompressed bytes do not hash to
-// the diffID the image config promises.
+// the diffID the image config promises (marked errdefs.Invalid too).
 var ErrDiffIDMismatch = errors.New("diffID mismatch")
 
 // ApplyOption changes how Apply writes a layer.
@@ -158,7 +161,11 @@ func Apply(ctx context.Context, root string, layer io.Reader, opts ...ApplyOptio
 		aopts = append(aopts, archive.WithConvertWhiteout(archive.OverlayConvertWhiteout))
 	}
 	if _, err := archive.Apply(applyQuiet(ctx), root, layer, aopts...); err != nil {
-		return fmt.Errorf("apply layer %s: %w", name, err)
+		err = fmt.Errorf("apply layer %s: %w", name, err)
+		if errors.Is(err, ErrEscapesRoot) {
+			err = errdefs.Invalid(err)
+		}
+		return err
 	}
 	if err := guard.finish(); err != nil {
 		return fmt.Errorf("apply layer %s: %w", name, err)
@@ -174,8 +181,8 @@ func Apply(ctx context.Context, root string, layer io.Reader, opts ...ApplyOptio
 	}
 	got := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sum.Sum(nil))}
 	if got != o.diffID {
-		return fmt.Errorf("apply layer %s: %w: uncompressed stream is %s, want %s",
-			name, ErrDiffIDMismatch, got, o.diffID)
+		return errdefs.Invalid(fmt.Errorf("apply layer %s: %w: uncompressed stream is %s, want %s",
+			name, ErrDiffIDMismatch, got, o.diffID))
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/crossdock/crossdock/internal/errdefs"
 	"github.com/crossdock/crossdock/internal/testhost"
 )
 
@@ -122,6 +123,7 @@ func atCheckL2Err(t *testing.T, err error, wantEntry string) {
 	}
 	assert.ErrorContains(t, err, wantEntry)
 	assert.Assert(t, errors.Is(err, ErrEscapesRoot), "%v", err)
+	assert.Assert(t, errors.Is(err, errdefs.ErrInvalid), "not marked as bad input: %v", err)
 }
 
 // atCheckOutside checks that nothing in the sandbox changed outside

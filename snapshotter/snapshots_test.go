@@ -17,6 +17,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/crossdock/crossdock/internal/errdefs"
 	"github.com/crossdock/crossdock/internal/testhost"
 )
 
@@ -101,6 +102,7 @@ func TestSnapshotsDiffIDMismatch(t *testing.T) {
 	_, err := NewSnapshots(dir).Prepare(context.Background(), []v1.Layer{layer})
 
 	assert.Assert(t, errors.Is(err, ErrDiffIDMismatch), "%v", err)
+	assert.Assert(t, errors.Is(err, errdefs.ErrInvalid), "not marked as bad input: %v", err)
 	digest, _ := layer.Digest()
 	assert.ErrorContains(t, err, digest.String())
 	atCheckNoSnapshot(t, dir)
