@@ -235,6 +235,10 @@ func (o options) judgeInterpreter(e Entry, h Handler) error {
 
 // nativeLevel says whether the host CPU runs a native platform's binaries:
 // for amd64 variants v2 to v4, whether it has that x86-64 level.
+//
+// TODO: only x86-64 levels are checked; an arm/v8 or arm64/v8.2 binary
+// on an ARM host with an older CPU is reported as running natively, and
+// fails with SIGILL.
 func (o options) nativeLevel(d *Diagnosis) error {
 	d.Native = true
 	if d.Platform.Architecture == "amd64" && o.hostMachine == "x86_64" &&

@@ -14,7 +14,9 @@
 //   - The host side: [Install], [Uninstall] and [ReadStatus] register,
 //     remove and list handlers in binfmt_misc (and systemd-binfmt drop-ins
 //     under /etc/binfmt.d with [WithPersist]); [Check] and [CheckFile] say
-//     whether a platform or a file will run here and, if not, exactly why.
+//     whether a platform or a file will run here and, if not, exactly why
+//     (including the registered interpreter, the x86-64 level of the CPU
+//     and, for a file, its permission and dynamic loader).
 //
 // Every host operation takes the binfmt_misc folder as an option
 // ([WithRoot], default /proc/sys/fs/binfmt_misc), so its logic can be

@@ -229,6 +229,10 @@ func Uninstall(h Handler, opts ...Option) (Result, error) {
 
 // ours reports whether e looks like the entry Install writes for h: the
 // interpreter Install would pick, or any file named qemu-ARCH-static.
+//
+// TODO: binfmt_misc does not record who registered an entry, so this is a
+// guess: an entry multiarch/qemu-user-static registered (also with a
+// qemu-ARCH-static) is removed without --force.
 func (o options) ours(h Handler, e Entry) bool {
 	if want, err := o.want(h); err == nil && want.Interpreter == e.Interpreter {
 		return true

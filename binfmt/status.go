@@ -30,7 +30,11 @@ type HandlerStatus struct {
 	InterpreterMissing bool `json:"interpreter_missing,omitempty"`
 }
 
-// ReadStatus reads every entry in binfmt_misc. An unmounted binfmt_misc is
+// ReadStatus reads every entry in binfmt_misc.
+//
+// TODO: drop-ins of other packages (Debian's /usr/lib/binfmt.d/qemu-*.conf)
+// are not shown; a user sees DROP-IN "-" for a handler systemd-binfmt will
+// still register at boot from one of those. An unmounted binfmt_misc is
 // not an error: Mounted is false and there are no handlers.
 func ReadStatus(opts ...Option) (Status, error) {
 	o := newOptions(opts)
