@@ -58,6 +58,13 @@ func atCases() []atCase {
 		},
 		want: map[string]string{"w": "dir", "w/new": "file n"},
 	}, {
+		name: "opaque marker in a folder whited out earlier in its layer",
+		layers: [][]atEnt{
+			{atDir("w/"), atFile("w/old", "o")},
+			{atWhiteout("w"), atOpaque("w/"), atFile("w/new", "n")},
+		},
+		want: map[string]string{"w": "dir", "w/new": "file n"},
+	}, {
 		name:   "opaque marker at the top of the tree",
 		layers: [][]atEnt{l1Base, {atOpaque(""), atFile("only", "o")}},
 		want:   map[string]string{"only": "file o"},

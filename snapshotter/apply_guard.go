@@ -127,34 +127,40 @@ func (g *applyGuard) dirTimes(hdr *tar.Header, name string) {
 	}
 }
 
-// wrote records that this layer writes name, and the folders above it. A
-// folder that this layer whited out or replaced with a non-folder, and now
-// writes (into), is made anew: its whiteout device goes (containerd
-// creates the folder) and it becomes opaque at the end, so the lower
-// folder's content stays hidden, as in a merged apply.
+// wrote records that this layer writes name, and the folders above it.
 func (g *applyGuard) wrote(name string, dir bool) error {
 	wasDir, wasOwn := g.own[name]
-	if dir && !wasDir && (wasOwn || g.whited[name]) {
-		g.reopaque = append(g.reopaque, name)
-		g.resolver.hide(name)
-	}
 	g.own[name] = dir
+	if dir && !wasDir && (wasOwn || g.whited[name]) {
+		if err := g.makeAnew(name); err != nil {
+			return err
+		}
+	}
 	for p := path.Dir(name); p != "."; p = path.Dir(p) {
 		if g.own[p] {
 			break
 		}
 		g.own[p] = true
-		if !g.whited[p] {
-			continue
-		}
-		g.reopaque = append(g.reopaque, p)
-		g.resolver.hide(p)
-		full := filepath.Join(g.root, p)
-		if fi, err := os.Lstat(full); err == nil && snapIsWhiteout(fi) {
-			if err := os.Remove(full); err != nil {
+		if g.whited[p] {
+			if err := g.makeAnew(p); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// makeAnew handles a folder that this layer writes (into) at p after it
+// whited out or replaced what the lower layers hold there: its whiteout
+// device goes (the folder is made in its place) and it becomes opaque at
+// the end, so the lower folder's content stays hidden, as in a merged
+// apply.
+func (g *applyGuard) makeAnew(p string) error {
+	g.reopaque = append(g.reopaque, p)
+	g.resolver.hide(p)
+	full := filepath.Join(g.root, p)
+	if fi, err := os.Lstat(full); err == nil && snapIsWhiteout(fi) {
+		return os.Remove(full)
 	}
 	return nil
 }
