@@ -23,6 +23,7 @@ type Local struct {
 	platform string
 
 	mu     sync.Mutex
+	cache  map[string]runner.Image // images read for File and ImageConfig, by reference
 	st     *stack.Stack
 	cancel context.CancelFunc // stops the supervisor
 	done   chan struct{}
@@ -109,6 +110,28 @@ func (l *Local) Down(ctx context.Context) error {
 	cancel()
 	<-done
 	return l.stacks.Down(ctx, st.Project, true)
+}
+
+// image returns an image for the target's platform, read once per
+// reference for the target's life.
+func (l *Local) image(ctx context.Context, ref string) (runner.Image, error) {
+	l.mu.Lock()
+	img, ok := l.cache[ref]
+	l.mu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := l.images.Image(ctx, ref, l.platform)
+	if err != nil {
+		return runner.Image{}, err
+	}
+	l.mu.Lock()
+	if l.cache == nil {
+		l.cache = map[string]runner.Image{}
+	}
+	l.cache[ref] = img
+	l.mu.Unlock()
+	return img, nil
 }
 
 func (l *Local) running() (*stack.Stack, error) {

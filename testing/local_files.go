@@ -88,7 +88,7 @@ func (l *Local) File(ctx context.Context, from Source, path string) (File, error
 		}
 		return readIn([]string{fmt.Sprintf("/proc/%d/root", state.Pid)}, path)
 	}
-	img, err := l.images.Image(ctx, from.Image, l.platform)
+	img, err := l.image(ctx, from.Image)
 	if err != nil {
 		return File{}, err
 	}
@@ -152,7 +152,7 @@ func (l *Local) ImageConfig(ctx context.Context, from Source) (ImageConfig, erro
 		}
 		ref = state.Image
 	}
-	img, err := l.images.Image(ctx, ref, l.platform)
+	img, err := l.image(ctx, ref)
 	if err != nil {
 		return ImageConfig{}, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/crossdock/crossdock/binfmt"
 	"github.com/crossdock/crossdock/snapshotter"
 )
 
@@ -105,6 +106,10 @@ func runByHand(ctx context.Context, root, image, platform string) (_ time.Durati
 			return 0, err
 		}
 	}
+	// The suite's first test asks the master again (its health wait).
+	if _, err := output("runc", "--root", runcRoot, "exec", "roscore", "rostopic", "list"); err != nil {
+		return 0, err
+	}
 	for !(countLines(services[2].log, "sent: hello ") >= 50 && countLines(services[1].log, "received: hello ") >= 45) {
 		time.Sleep(200 * time.Millisecond)
 		if time.Since(began) > 20*time.Minute {
@@ -114,6 +119,10 @@ func runByHand(ctx context.Context, root, image, platform string) (_ time.Durati
 	out, err := output("runc", "--root", runcRoot, "exec", "roscore", "rostopic", "list")
 	if err != nil || !strings.Contains(out, "/chatter") {
 		return 0, fmt.Errorf("rostopic list: %v: %s", err, out)
+	}
+	// The suite's last test: the platform of a binary and a file's content.
+	if err := checkFiles(layers, platform); err != nil {
+		return 0, err
 	}
 	for _, s := range services {
 		run("runc", "--root", runcRoot, "kill", s.name, "KILL")
@@ -220,4 +229,31 @@ func output(name string, args ...string) (string, error) {
 		return string(out), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
+}
+
+// checkFiles does the suite's metadata and file checks on the image's
+// layers: /usr/bin/python3.11 is built for platform, and the talker is a
+// rospy program.
+func checkFiles(layers []string, platform string) error {
+	find := func(path string) string {
+		for i := len(layers) - 1; i >= 0; i-- {
+			if _, err := os.Lstat(filepath.Join(layers[i], path)); err == nil {
+				return filepath.Join(layers[i], path)
+			}
+		}
+		return ""
+	}
+	info, err := binfmt.IdentifyFile(find("usr/bin/python3.11"))
+	if err != nil {
+		return err
+	}
+	if p := info.Platform(); p.OS+"/"+p.Architecture+"/"+p.Variant != platform &&
+		p.OS+"/"+p.Architecture != platform {
+		return fmt.Errorf("python3.11 is built for %v, not %s", p, platform)
+	}
+	data, err := os.ReadFile(find("usr/local/bin/talker"))
+	if err != nil || !bytes.Contains(data, []byte("rospy")) {
+		return fmt.Errorf("talker: %v", err)
+	}
+	return nil
 }
