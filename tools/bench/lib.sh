@@ -6,7 +6,7 @@
 now() { date +%s.%3N; }
 
 # elapsed START prints the seconds since START.
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$(now)"; }
 
 # start_docker DIR starts containerd and dockerd with everything under DIR
 # and exports DOCKER_HOST; stop_docker tears both down.
@@ -31,7 +31,7 @@ TOML
 	for _ in $(seq 50); do [ -S "$d/containerd.sock" ] && break; sleep 0.2; done
 	dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
 		--host "unix://$d/docker.sock" --containerd "$d/containerd.sock" \
-		--bridge=none --iptables=false --ip6tables=false --ip-masq=false \
+		--bridge=none --iptables=false --ip6tables=false --ip-masq=false --experimental \
 		>"$d/dockerd.log" 2>&1 &
 	echo $! >"$d/dockerd.pid.own"
 	export DOCKER_HOST="unix://$d/docker.sock"
