@@ -34,7 +34,8 @@ func (r *Runtime) load(id string) (State, error) {
 	return st, nil
 }
 
-// save writes a container's state atomically. Callers hold r.lock.
+// save writes a container's state atomically and durably (fsync). Callers
+// hold r.lock.
 func (r *Runtime) save(st State) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -43,8 +44,37 @@ func (r *Runtime) save(st State) error {
 	return atomicfile.WriteFile(r.statePath(st.ID), b, 0o600)
 }
 
-// update applies change to the current state under the lock and saves it.
+// saveFast writes a container's state atomically (a new file renamed over
+// the old) but without fsync: for what a crash makes moot anyway, the pid
+// and ports of a running container. Callers hold r.lock.
+func (r *Runtime) saveFast(st State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("container %s: %w", st.Name, err)
+	}
+	tmp := r.statePath(st.ID) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("container %s: %w", st.Name, err)
+	}
+	if err := os.Rename(tmp, r.statePath(st.ID)); err != nil {
+		return fmt.Errorf("container %s: %w", st.Name, err)
+	}
+	return nil
+}
+
+// update applies change to the current state under the lock and saves it
+// durably.
 func (r *Runtime) update(ctx context.Context, id string, change func(*State) error) (State, error) {
+	return r.change(ctx, id, change, r.save)
+}
+
+// updateFast is update with saveFast.
+func (r *Runtime) updateFast(ctx context.Context, id string, change func(*State) error) (State, error) {
+	return r.change(ctx, id, change, r.saveFast)
+}
+
+func (r *Runtime) change(ctx context.Context, id string, change func(*State) error,
+	save func(State) error) (State, error) {
 	l, err := r.lock(ctx)
 	if err != nil {
 		return State{}, err
@@ -57,7 +87,7 @@ func (r *Runtime) update(ctx context.Context, id string, change func(*State) err
 	if err := change(&st); err != nil {
 		return st, err
 	}
-	return st, r.save(st)
+	return st, save(st)
 }
 
 // all reads every container's state, oldest first.

@@ -87,7 +87,7 @@ func (r *Runtime) supervise(ctx context.Context, id string, sio Stdio, ready fun
 // claim marks the container as running by this process, refusing one that
 // already runs.
 func (r *Runtime) claim(ctx context.Context, id string) (State, error) {
-	return r.update(ctx, id, func(s *State) error {
+	return r.updateFast(ctx, id, func(s *State) error {
 		if r.refresh(*s).Status == Running {
 			return errdefs.Invalid(fmt.Errorf("container %s is already running", s.Name))
 		}
@@ -142,7 +142,7 @@ func (w *watch) start(ctx context.Context) error {
 	}
 
 	bound := w.proxies.serve(w.pid)
-	w.st, err = r.update(ctx, st.ID, func(s *State) error {
+	w.st, err = r.updateFast(ctx, st.ID, func(s *State) error {
 		s.Pid, s.Ports = w.pid, bound
 		return nil
 	})
