@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -150,62 +149,4 @@ func hasKey(env []string, key string) bool {
 		}
 	}
 	return false
-}
-
-// validate checks what can be checked before anything is created.
-func validate(spec Spec) error {
-	if spec.Name != "" {
-		if err := checkName("container", spec.Name); err != nil {
-			return err
-		}
-	}
-	for _, m := range spec.Mounts {
-		if err := checkMount(m); err != nil {
-			return err
-		}
-	}
-	for _, p := range spec.Ports {
-		if p.ContainerPort < 1 || p.ContainerPort > 65535 || p.HostPort < 0 || p.HostPort > 65535 {
-			return errdefs.Invalid(fmt.Errorf("port mapping %d:%d: port out of range", p.HostPort, p.ContainerPort))
-		}
-		if p.Protocol != "" && p.Protocol != "tcp" && p.Protocol != "udp" {
-			return errdefs.Invalid(fmt.Errorf("port mapping %d:%d: protocol %q: want tcp or udp",
-				p.HostPort, p.ContainerPort, p.Protocol))
-		}
-	}
-	switch n := spec.Network; {
-	case n == "", n == "none", n == "host":
-	case strings.HasPrefix(n, "netns:") && filepath.IsAbs(strings.TrimPrefix(n, "netns:")):
-	default:
-		return errdefs.Invalid(fmt.Errorf("network %q: want host, none or netns:/path", n))
-	}
-	if spec.Network == "host" && len(spec.Ports) > 0 {
-		return errdefs.Invalid(errors.New("published ports (-p) make no sense with --network host"))
-	}
-	for _, h := range spec.ExtraHosts {
-		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || ip == "" {
-			return errdefs.Invalid(fmt.Errorf("extra host %q: want name:ip", h))
-		}
-	}
-	return nil
-}
-
-func checkMount(m Mount) error {
-	if !path.IsAbs(m.Target) {
-		return errdefs.Invalid(fmt.Errorf("mount %s: target %q is not an absolute path", m.Source, m.Target))
-	}
-	switch m.Type {
-	case "bind":
-		if !filepath.IsAbs(m.Source) {
-			return errdefs.Invalid(fmt.Errorf("bind mount source %q is not an absolute path", m.Source))
-		}
-		if _, err := os.Stat(m.Source); err != nil {
-			return errdefs.Invalid(fmt.Errorf("bind mount source: %w", err))
-		}
-	case "volume":
-		return checkName("volume", m.Source)
-	default:
-		return errdefs.Invalid(fmt.Errorf("mount %s: type %q: want bind or volume", m.Source, m.Type))
-	}
-	return nil
 }

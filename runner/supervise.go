@@ -114,6 +114,9 @@ func (w *watch) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkRootfs(st, rootfs); err != nil {
+		return err
+	}
 	user, err := resolveUser(rootfs, st.Process.User)
 	if err != nil {
 		return err

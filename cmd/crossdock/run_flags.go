@@ -69,6 +69,9 @@ func (o *runFlags) spec(fs *pflag.FlagSet, image string, cmd []string) (runner.S
 		s.Env = append(s.Env, env...)
 	}
 	for _, kv := range o.env {
+		if kv == "" {
+			return s, usageError("-e \"\": want KEY=VALUE or KEY")
+		}
 		if !strings.Contains(kv, "=") {
 			v, ok := os.LookupEnv(kv)
 			if !ok {
@@ -116,6 +119,9 @@ func readEnvFile(path string) ([]string, error) {
 		line := strings.TrimLeft(sc.Text(), " \t")
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
+		}
+		if strings.ContainsRune(line, 0) {
+			return nil, usageError("%s:%d: the line holds a NUL byte", path, n)
 		}
 		k, v, hasValue := strings.Cut(line, "=")
 		if k == "" || strings.ContainsAny(k, " \t") {
