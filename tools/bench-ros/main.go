@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sort"
 	"time"
 )
 
@@ -55,6 +56,18 @@ func main() {
 		}
 		byHand = append(byHand, d)
 		fmt.Printf("run %d: runc by hand:   %s\n", i+1, d.Round(time.Millisecond))
+	}
+	// Each pair ran back to back, so its ratio is less exposed to a
+	// machine whose load changes from one minute to the next.
+	var ratios []float64
+	for i := range harness {
+		if i < len(byHand) {
+			ratios = append(ratios, 100*(harness[i].Seconds()-byHand[i].Seconds())/byHand[i].Seconds())
+		}
+	}
+	if len(ratios) > 0 {
+		sort.Float64s(ratios)
+		fmt.Printf("overhead per pair: %.1f%% (median %.1f%%)\n", ratios, ratios[len(ratios)/2])
 	}
 	h, b := mean(harness), mean(byHand)
 	fmt.Printf("\nmean over %d runs on %s: harness %s, by hand %s, overhead %+.1f%%\n",
