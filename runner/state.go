@@ -29,7 +29,10 @@ func (r *Runtime) load(id string) (State, error) {
 		return st, fmt.Errorf("container %s: %w", id, err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("container %s: state: %w", id, err)
+		// Torn by a crash (the pid is saved without fsync): list it as an
+		// exited container named by its ID, so that rm can remove it.
+		return State{ID: id, Name: id, Status: Exited, ExitCode: -1,
+			Error: fmt.Sprintf("state unreadable: %v", err)}, nil
 	}
 	return st, nil
 }

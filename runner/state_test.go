@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -95,4 +96,22 @@ func TestLogsStreams(t *testing.T) {
 	assert.NilError(t, r.Logs(ctx, st.ID, LogOptions{Stderr: &errOut}, &out))
 	assert.Check(t, is.Equal(out.String(), ""))
 	assert.Check(t, is.Contains(errOut.String(), "/nonexistent: no such file or directory"))
+}
+
+// A state file torn by a crash does not break listing: the container shows
+// as exited under its ID, and rm removes it.
+func TestTornState(t *testing.T) {
+	needContainers(t)
+	r := newTestRuntime(t)
+	ctx := context.Background()
+	st, err := r.CreateFrom(ctx, Spec{Cmd: []string{"arch"}}, probeRootfs(t, "linux/amd64"))
+	assert.NilError(t, err)
+	assert.NilError(t, os.WriteFile(r.statePath(st.ID), nil, 0o600))
+
+	list, err := r.List(ctx, true)
+	assert.NilError(t, err)
+	assert.Assert(t, is.Len(list, 1))
+	assert.Check(t, is.Equal(list[0].Name, st.ID))
+	assert.Check(t, is.Contains(list[0].Error, "state unreadable"))
+	assert.NilError(t, r.Remove(ctx, st.ID, false))
 }
