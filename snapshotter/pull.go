@@ -60,14 +60,14 @@ func (s *Store) Pull(ctx context.Context, ref string, opts ...PullOption) (v1.Ha
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	stop, err := s.ensureRegistry(ctx, r)
+	ropts, stop, err := s.remoteFor(ctx, r)
 	if err != nil {
 		return v1.Hash{}, err
 	}
 	defer stop()
 
 	desc, err := retrying(ctx, func() (*remote.Descriptor, error) {
-		return remote.Get(r, s.remoteOptions(ctx)...)
+		return remote.Get(r, ropts...)
 	})
 	if err != nil {
 		return v1.Hash{}, remoteError(ref, err)

@@ -47,7 +47,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts ...PushOption) error 
 	if err != nil {
 		return err
 	}
-	stop, err := s.ensureRegistry(ctx, target)
+	ropts, stop, err := s.remoteFor(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,6 @@ func (s *Store) Push(ctx context.Context, ref string, opts ...PushOption) error 
 		return err
 	}
 
-	ropts := s.remoteOptions(ctx)
 	if o.progress != nil {
 		updates := make(chan v1.Update, 16)
 		done := make(chan struct{})

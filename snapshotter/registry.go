@@ -23,7 +23,9 @@ import (
 // the blobs and manifests kept in dir. It is go-containerregistry's
 // registry with three changes: blobs live on disk (dir/blobs), manifests
 // are recorded in dir/manifests.jsonl and replayed at start so they
-// survive a restart, and blob GET and HEAD are served from disk with full
+// survive a restart (and again, from where the last replay stopped, when
+// another process sharing dir has appended to it: several registries may
+// share dir, the journal is flocked), and blob GET and HEAD are served from disk with full
 // HTTP range support (one range, open-ended and suffix ranges, If-Range).
 func NewRegistry(dir string) (http.Handler, error) {
 	blobs, err := newDiskBlobs(filepath.Join(dir, "blobs"))
@@ -38,7 +40,7 @@ func NewRegistry(dir string) (http.Handler, error) {
 		),
 		journal: filepath.Join(dir, "manifests.jsonl"),
 	}
-	if err := h.replay(); err != nil {
+	if err := h.replay(context.Background()); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -55,11 +57,20 @@ type registryHandler struct {
 	blobs   *diskBlobs
 	journal string
 	mu      sync.Mutex // serializes journal appends
-	writes  sync.Mutex // serializes manifest writes with their journal lines
+	writes  sync.Mutex // serializes manifest writes with their journal lines and replays
+
+	replayed int64 // journal bytes replayed so far, under writes
 }
 
 func (h *registryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, target := route(r.URL.Path)
+	if kind == "manifests" || kind == "tags" || strings.HasSuffix(r.URL.Path, "/_catalog") {
+		// Another process may have pushed since: see its manifests first.
+		if err := h.catchUp(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
 	switch {
 	case kind == "blobs" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		if h.serveBlob(w, r, target) {

@@ -19,9 +19,9 @@ import (
 	"github.com/crossdock/crossdock/internal/errdefs"
 )
 
-// WithServeNotice sets a function told when Pull or Push starts the
-// embedded registry because nothing answered at the default loopback
-// address (default: nobody is told).
+// WithServeNotice sets a function told when Pull or Push uses the
+// embedded registry in-process because nothing answered at the default
+// loopback address (default: nobody is told).
 func WithServeNotice(f func(addr, dir string)) Option {
 	return func(s *Store) { s.serveNotice = f }
 }
@@ -45,31 +45,32 @@ func (s *Store) remoteOptions(ctx context.Context) []remote.Option {
 	return append(opts, s.remote...)
 }
 
-// TODO: when two crossdock commands both find the default registry down,
-// the second uses the registry the first started, which stops when the
-// first command ends; the second then fails with "connection refused" and
-// must be run again. A shared `crossdock registry serve` avoids this.
-
-// ensureRegistry starts the embedded registry in-process when r's registry
-// is the default one, on loopback, and nothing answers there. The returned
-// function stops it (or does nothing).
-func (s *Store) ensureRegistry(ctx context.Context, r name.Reference) (func(), error) {
+// remoteFor returns the options for talking to r's registry. When r's
+// registry is the default one, on loopback, and nothing answers there, it
+// talks to the embedded registry (data in root/registry) in-process,
+// through a transport that calls its handler directly: no socket is
+// opened, so concurrent commands never depend on one another's server,
+// and the registry's disk state is shared safely through its locks. The
+// returned function releases it (or does nothing).
+func (s *Store) remoteFor(ctx context.Context, r name.Reference) ([]remote.Option, func(), error) {
+	opts := s.remoteOptions(ctx)
 	host := r.Context().RegistryStr()
 	if !s.autoServe || host != DefaultRegistry() || !isLoopback(host) || answers(host) {
-		return func() {}, nil
+		return opts, func() {}, nil
 	}
 	dir := filepath.Join(s.root, "registry")
-	_, stop, err := ServeRegistry(ctx, host, dir)
+	h, err := NewRegistry(dir)
 	if err != nil {
-		if answers(host) { // another process won the race
-			return func() {}, nil
-		}
-		return nil, fmt.Errorf("start the embedded registry: %w", err)
+		return nil, nil, fmt.Errorf("open the embedded registry: %w", err)
 	}
+	p := newInProcess(h)
 	if s.serveNotice != nil {
 		s.serveNotice(host, dir)
 	}
-	return stop, nil
+	// Before s.remote, so a caller's own WithRemoteOptions still wins.
+	n := len(opts) - len(s.remote)
+	out := append(append(opts[:n:n], remote.WithTransport(p.Transport())), s.remote...)
+	return out, func() { p.Close() }, nil
 }
 
 // answers reports whether something accepts TCP connections at addr.

@@ -78,6 +78,7 @@ func TestProcesses(t *testing.T) {
 	bin := buildCrossdock(t)
 	t.Run("pull survives kill -9", func(t *testing.T) { testPullSurvivesKill(t, bin) })
 	t.Run("concurrent loads", func(t *testing.T) { testConcurrentLoads(t, bin) })
+	t.Run("parallel push and pull without a registry", func(t *testing.T) { testParallelAutoRegistry(t, bin) })
 }
 
 // A pull killed with SIGKILL half-way leaves no corrupt blob behind a

@@ -28,10 +28,10 @@ func init() {
 }
 
 // openStore opens the store at env.root, telling the log when a push or
-// pull starts the embedded registry.
+// pull uses the embedded registry in-process.
 func openStore(e *env) (*snapshotter.Store, error) {
 	return snapshotter.Open(e.root, snapshotter.WithServeNotice(func(addr, dir string) {
-		e.log.Info("nothing listens at the default registry; started the embedded one for this command",
+		e.log.Info("nothing listens at the default registry; using the embedded one in-process for this command",
 			"addr", addr, "data", dir)
 	}))
 }
