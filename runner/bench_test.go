@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func BenchmarkStartToExit(b *testing.B) {
 
 		bundle := runcBundle(b, img)
 		b.Run(platform, func(b *testing.B) {
-			var crossdock, runc time.Duration
+			var crossdock, runc []time.Duration
 			for i := 0; i < b.N; i++ {
 				// Alternate the two, so that load from elsewhere on the
 				// machine weighs on both alike.
@@ -49,12 +50,15 @@ func BenchmarkStartToExit(b *testing.B) {
 				if out, err := cmd.CombinedOutput(); err != nil || string(out) != "[hello]\n" {
 					b.Fatalf("runc run: %v: %s", err, out)
 				}
-				crossdock += t1.Sub(t0)
-				runc += time.Since(t1)
+				crossdock = append(crossdock, t1.Sub(t0))
+				runc = append(runc, time.Since(t1))
 			}
-			b.ReportMetric(float64(crossdock.Milliseconds())/float64(b.N), "crossdock-ms/op")
-			b.ReportMetric(float64(runc.Milliseconds())/float64(b.N), "runc-ms/op")
-			b.ReportMetric(float64(crossdock)/float64(runc), "ratio")
+			// Medians: the machine is shared, and bursts of load from
+			// elsewhere would otherwise decide the means.
+			c, r := median(crossdock), median(runc)
+			b.ReportMetric(float64(c.Microseconds())/1000, "crossdock-median-ms")
+			b.ReportMetric(float64(r.Microseconds())/1000, "runc-median-ms")
+			b.ReportMetric(float64(c)/float64(r), "median-ratio")
 		})
 	}
 }
@@ -78,4 +82,10 @@ func runcBundle(b *testing.B, img Image) string {
 		b.Fatal(err)
 	}
 	return dir
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
