@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -24,11 +25,58 @@ func DefaultRegistry() string {
 	return DefaultRegistryAddr
 }
 
+// CheckDefaultRegistry validates $CROSSDOCK_REGISTRY, if set: an
+// errdefs.Invalid error naming the variable when it is not a registry
+// address (see CheckRegistryAddr).
+func CheckDefaultRegistry() error {
+	v, ok := os.LookupEnv("CROSSDOCK_REGISTRY")
+	if !ok || v == "" {
+		return nil
+	}
+	if err := CheckRegistryAddr(v); err != nil {
+		return errdefs.Invalid(fmt.Errorf("CROSSDOCK_REGISTRY=%q: %w", v, err))
+	}
+	return nil
+}
+
+// CheckRegistryAddr checks that addr is a registry address, HOST:PORT or
+// a DNS name with a dot: no scheme, path, spaces or bad port. It resolves
+// nothing. The error is an errdefs.Invalid one.
+func CheckRegistryAddr(addr string) error {
+	bad := func(why string) error { return errdefs.Invalid(fmt.Errorf("registry address %q: %s", addr, why)) }
+	switch {
+	case addr == "":
+		return bad("empty")
+	case strings.Contains(addr, "://"):
+		return bad("give HOST:PORT without a scheme such as http://")
+	case strings.ContainsAny(addr, "/ \t\r\n@"):
+		return bad("give HOST:PORT only, with no path, spaces or @")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if strings.Contains(addr, ":") || !strings.Contains(addr, ".") && addr != "localhost" {
+			return bad("give HOST:PORT, such as 127.0.0.1:5115")
+		}
+		return nil // a DNS name such as ghcr.io, port 443
+	}
+	if host == "" {
+		return bad("no host")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return bad("port must be a number from 1 to 65535")
+	}
+	return nil
+}
+
 // ParseReference normalizes an image reference: a reference with no host
 // goes to DefaultRegistry, one with no tag or digest gets :latest. Loopback
 // registries are spoken to in plain HTTP, every other one over TLS. A bad
 // reference is an errdefs.Invalid error naming it.
 func ParseReference(ref string) (name.Reference, error) {
+	if err := CheckDefaultRegistry(); err != nil {
+		return nil, err
+	}
 	opts := []name.Option{name.WithDefaultRegistry(DefaultRegistry())}
 	host := DefaultRegistry()
 	if i := strings.IndexByte(ref, '/'); i >= 0 && strings.ContainsAny(ref[:i], ".:") ||

@@ -50,9 +50,9 @@ func WithRemoteOptions(opts ...remote.Option) Option {
 	return func(s *Store) { s.remote = append(s.remote, opts...) }
 }
 
-// WithoutAutoServe stops Pull and Push from starting the embedded registry
-// when the default loopback registry does not answer (default: they start
-// it, with its data in root/registry, for the duration of the call).
+// WithoutAutoServe stops Pull and Push from using the embedded registry
+// in-process when the default loopback registry does not answer (default:
+// they do, with its data in root/registry, for the duration of the call).
 func WithoutAutoServe() Option {
 	return func(s *Store) { s.autoServe = false }
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net"
+	"os"
 	"path/filepath"
 
 	"github.com/crossdock/crossdock/snapshotter"
@@ -21,7 +23,7 @@ func init() {
 
 func newRegistryServe() *command {
 	fs := newFlags("serve")
-	addr := fs.String("addr", snapshotter.DefaultRegistryAddr, "address to listen on")
+	addr := fs.String("addr", "", "address to listen on (default: $CROSSDOCK_REGISTRY, else "+snapshotter.DefaultRegistryAddr+")")
 	dir := fs.String("dir", "", "folder for the registry's data (default: ROOT/registry)")
 	return &command{
 		name:    "serve",
@@ -33,9 +35,23 @@ func newRegistryServe() *command {
 			if len(args) > 0 {
 				return usageError("registry serve takes no arguments")
 			}
+			if err := snapshotter.CheckDefaultRegistry(); err != nil {
+				return err
+			}
+			if *addr == "" {
+				*addr = snapshotter.DefaultRegistry()
+			}
+			if _, port, err := net.SplitHostPort(*addr); err != nil || port != "0" {
+				if err := snapshotter.CheckRegistryAddr(*addr); err != nil {
+					return usageError("registry serve --addr: %w", err)
+				}
+			}
 			data := *dir
 			if data == "" {
 				data = filepath.Join(e.root, "registry")
+			}
+			if fi, err := os.Stat(data); err == nil && !fi.IsDir() {
+				return usageError("registry serve --dir %s: not a folder", data)
 			}
 			got, stop, err := snapshotter.ServeRegistry(ctx, *addr, data)
 			if err != nil {
