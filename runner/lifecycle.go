@@ -16,8 +16,9 @@ import (
 // Run creates and runs a container in the foreground: its output goes to
 // sio (and to its log), signals from sio.Signals are forwarded to it, and
 // Run returns its exit code once it ends. If ctx ends first, the container
-// is killed. With a Tty the calling process becomes a child subreaper
-// (PR_SET_CHILD_SUBREAPER) to collect the container's exit status.
+// is killed. As with Start, a detached shim watches the container: the
+// caller only attaches to it, so the container and its bookkeeping outlive
+// a caller that dies.
 func (r *Runtime) Run(ctx context.Context, spec Spec, sio Stdio) (int, error) {
 	st, err := r.Create(ctx, spec)
 	if err != nil {
@@ -38,7 +39,39 @@ func (r *Runtime) RunCreated(ctx context.Context, nameOrID string, sio Stdio) (i
 		}
 		return -1, err
 	}
-	return r.supervise(ctx, st.ID, sio, func(error) {})
+	att, err := newAttachment(sio)
+	if err != nil {
+		return -1, fmt.Errorf("attach to %s: %w", st.Name, err)
+	}
+	shim, err := r.startShim(st, att)
+	if err != nil {
+		if st.Spec.AutoRemove {
+			r.removeFiles(st, true)
+		}
+		return -1, err
+	}
+	done := make(chan struct{})
+	go func() {
+		shim.Wait()
+		close(done)
+	}()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case sig := <-sio.Signals:
+			shim.Process.Signal(sig) // the shim passes it on to the container
+		case <-ctx.Done():
+			r.Kill(context.WithoutCancel(ctx), st.ID, syscall.SIGKILL)
+			ctx = context.Background()
+		}
+	}
+	att.wait()
+	ws, _ := shim.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return -1, fmt.Errorf("container %s: the shim watching it died (%v)", st.Name, ws.Signal())
+	}
+	return ws.ExitStatus(), nil
 }
 
 // checkPlatform asks whether a foreign-platform container can run here.

@@ -29,17 +29,35 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string) error {
 	if err := r.checkPlatform(st); err != nil {
 		return err
 	}
+	cmd, err := r.startShim(st, nil)
+	if err == nil {
+		go cmd.Wait() // reap the shim if this process outlives it
+	}
+	return err
+}
 
+// startShim starts the shim of st, detached, and returns once the
+// container runs or failed to start. With att, the shim writes the
+// container's output to att's streams and reads its stdin from there too:
+// a foreground run only attaches, and its end (even by SIGKILL) changes
+// nothing for the container but where its output goes.
+func (r *Runtime) startShim(st State, att *attachment) (*exec.Cmd, error) {
+	if err := r.checkHelper(); err != nil {
+		if att != nil {
+			att.started()
+		}
+		return nil, err // the shim is the helper too
+	}
 	ready, readyW, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("start %s: %w", st.Name, err)
+		return nil, fmt.Errorf("start %s: %w", st.Name, err)
 	}
 	defer ready.Close()
 	logf, err := os.OpenFile(filepath.Join(r.dir(st.ID), "shim.log"),
 		os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		readyW.Close()
-		return fmt.Errorf("start %s: %w", st.Name, err)
+		return nil, fmt.Errorf("start %s: %w", st.Name, err)
 	}
 	defer logf.Close()
 	cmd := &exec.Cmd{
@@ -51,33 +69,45 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string) error {
 		Dir:         "/",
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
+	if att != nil {
+		cmd.Args = append(cmd.Args, "attach")
+		cmd.ExtraFiles = append(cmd.ExtraFiles, att.shimFiles...)
+	}
 	err = cmd.Start()
 	readyW.Close()
-	if err != nil {
-		return fmt.Errorf("start shim for %s: %w", st.Name, err)
+	if att != nil {
+		att.started()
 	}
-	go cmd.Wait() // reap the shim if this process outlives it
+	if err != nil {
+		return nil, fmt.Errorf("start shim for %s: %w", st.Name, err)
+	}
 
 	msg, _ := bufio.NewReader(ready).ReadString('\n')
 	switch {
 	case msg == "ok\n":
-		return nil
+		return cmd, nil
 	case strings.HasPrefix(msg, "error "):
-		return decodeError(msg)
+		cmd.Wait()
+		return nil, decodeError(msg)
 	default:
+		cmd.Wait()
 		b, _ := os.ReadFile(filepath.Join(r.dir(st.ID), "shim.log"))
-		return fmt.Errorf("start %s: shim ended early: %s", st.Name, strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("start %s: shim ended early: %s", st.Name, strings.TrimSpace(string(b)))
 	}
 }
 
 // shimMain is crossdock-shim ROOT ID RUNC: it runs one container to its end
 // and records its exit code. It reports "ok" or "error: ..." on fd 3.
 func shimMain(args []string) int {
-	if len(args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: crossdock-shim ROOT ID RUNC")
+	if len(args) != 3 && (len(args) != 4 || args[3] != "attach") {
+		fmt.Fprintln(os.Stderr, "usage: crossdock-shim ROOT ID RUNC [attach]")
 		return 2
 	}
 	ready := os.NewFile(3, "ready")
+	var sio Stdio
+	if len(args) == 4 {
+		sio = attachedStdio()
+	}
 	helper, err := os.Executable()
 	if err != nil {
 		fmt.Fprint(ready, encodeError(err))
@@ -99,7 +129,7 @@ func shimMain(args []string) int {
 		ready.Close()
 		reported = true
 	}
-	code, err := r.supervise(context.Background(), args[1], Stdio{}, report)
+	code, err := r.supervise(context.Background(), args[1], sio, report)
 	if !reported {
 		report(err)
 	}

@@ -32,7 +32,7 @@ func (r *Runtime) load(id string) (State, error) {
 		// Torn by a crash (the pid is saved without fsync): list it as an
 		// exited container named by its ID, so that rm can remove it.
 		return State{ID: id, Name: id, Status: Exited, ExitCode: -1,
-			Error: fmt.Sprintf("state unreadable: %v", err)}, nil
+			Error: fmt.Sprintf("%s: %v", brokenPrefix, err)}, nil
 	}
 	return st, nil
 }
@@ -111,7 +111,12 @@ func (r *Runtime) all() ([]State, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r.refresh(st))
+		st = r.refresh(st)
+		if orphanedRemove(st) {
+			r.removeFiles(st, true) // --rm, and its shim died before it could
+			continue
+		}
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
 	return out, nil
@@ -143,24 +148,6 @@ func (r *Runtime) find(nameOrID string) (State, error) {
 	default:
 		return State{}, errdefs.Invalid(fmt.Errorf("container ID prefix %s is ambiguous", nameOrID))
 	}
-}
-
-// refresh corrects a state whose watcher died: a container recorded as
-// running whose shim is gone is reported as exited (its code unknown, -1).
-//
-// TODO: the container itself may still run when only its watcher died (a
-// foreground `crossdock run` killed with SIGKILL, a killed shim): ps shows
-// it as "Exited (-1)" while it runs on, and its output is no longer logged;
-// `rm` kills it. A recycled shim pid would make a dead container look
-// alive until that pid ends.
-func (r *Runtime) refresh(st State) State {
-	if st.Status != Running || st.ShimPid == 0 || alive(st.ShimPid) {
-		return st
-	}
-	st.Status = Exited
-	st.ExitCode = -1
-	st.Error = "the process watching the container died"
-	return st
 }
 
 // alive reports whether a process with that pid exists.

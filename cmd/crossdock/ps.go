@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,6 +34,14 @@ func init() {
 				if err != nil {
 					return err
 				}
+				// Newest first, as Docker lists them.
+				sort.SliceStable(list, func(i, j int) bool { return list[i].Created.After(list[j].Created) })
+				for _, st := range list {
+					if st.Broken() {
+						fmt.Fprintf(e.stderr, "warning: container %s: %s (rm -f %s removes it)\n",
+							st.ID, st.Error, shorten(st.ID, 12))
+					}
+				}
 				if *quiet {
 					for _, st := range list {
 						fmt.Fprintln(e.stdout, st.ID[:12])
@@ -42,8 +51,8 @@ func init() {
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 3, ' ', 0)
 				fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tPLATFORM\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 				for _, st := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%q\t%s ago\t%s\t%s\t%s\n", st.ID[:12], st.Image, st.Platform,
-						shorten(strings.Join(st.Process.Args, " "), 24), since(st.Created), status(st),
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%q\t%s\t%s\t%s\t%s\n", st.ID[:12], st.Image, st.Platform,
+						shorten(strings.Join(st.Process.Args, " "), 24), ago(st.Created), status(st),
 						ports(st.Ports), st.Name)
 				}
 				return tw.Flush()
@@ -54,13 +63,25 @@ func init() {
 
 // status reads like Docker's: "Up 3 minutes", "Exited (137) 2 seconds ago".
 func status(st runner.State) string {
-	switch st.Status {
-	case runner.Running:
+	switch {
+	case st.Broken():
+		return "Broken (state unreadable)"
+	case st.Status == runner.Running && st.Orphaned():
+		return "Up (orphaned)"
+	case st.Status == runner.Running:
 		return "Up " + since(st.Started)
-	case runner.Exited:
-		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, since(st.Finished))
+	case st.Status == runner.Exited:
+		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, ago(st.Finished))
 	}
 	return "Created"
+}
+
+// ago is "3 minutes ago", or "-" for a time not known.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return since(t) + " ago"
 }
 
 func ports(ps []runner.PortMapping) string {
