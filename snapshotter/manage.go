@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/crossdock/crossdock/internal/errdefs"
@@ -19,6 +20,9 @@ func (s *Store) Tag(ctx context.Context, src, dst string) error {
 	r, err := ParseReference(dst)
 	if err != nil {
 		return err
+	}
+	if err := digestMatches(r, d.Digest); err != nil {
+		return fmt.Errorf("tag %s: %w", src, err)
 	}
 	return s.updateIndex(ctx, func(im *v1.IndexManifest) error {
 		if !s.hasBlob(d.Digest) {
@@ -81,4 +85,13 @@ func (s *Store) Remove(ctx context.Context, refs ...string) ([]string, error) {
 		return nil, err
 	}
 	return removed, nil
+}
+
+// digestMatches refuses a name@digest reference whose digest is not h:
+// a name must never claim content it does not have.
+func digestMatches(r name.Reference, h v1.Hash) error {
+	if dg, ok := r.(name.Digest); ok && dg.DigestStr() != h.String() {
+		return errdefs.Invalid(fmt.Errorf("%s: the image is %s, not the digest the reference names", r, h))
+	}
+	return nil
 }

@@ -47,6 +47,9 @@ func (s *Store) Push(ctx context.Context, ref string, opts ...PushOption) error 
 	if err != nil {
 		return err
 	}
+	if err := digestMatches(target, d.Digest); err != nil {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
 	ropts, stop, err := s.remoteFor(ctx, target)
 	if err != nil {
 		return err

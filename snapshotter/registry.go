@@ -64,6 +64,9 @@ type registryHandler struct {
 
 func (h *registryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, target := route(r.URL.Path)
+	if h.checkRequest(w, r, kind, target) {
+		return
+	}
 	if kind == "manifests" || kind == "tags" || strings.HasSuffix(r.URL.Path, "/_catalog") {
 		// Another process may have pushed since: see its manifests first.
 		if err := h.catchUp(r.Context()); err != nil {
@@ -77,7 +80,7 @@ func (h *registryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case kind == "manifests" && (r.Method == http.MethodPut || r.Method == http.MethodDelete):
-		h.recordManifest(w, r)
+		h.recordManifest(w, r, target)
 		return
 	}
 	h.inner.ServeHTTP(w, r)
@@ -118,10 +121,13 @@ func (h *registryHandler) serveBlob(w http.ResponseWriter, r *http.Request, targ
 
 // recordManifest passes a manifest PUT or DELETE to the inner registry and,
 // if it succeeded, records it in the journal before answering.
-func (h *registryHandler) recordManifest(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+func (h *registryHandler) recordManifest(w http.ResponseWriter, r *http.Request, target string) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
 	if err != nil {
 		http.Error(w, "read manifest: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Method == http.MethodPut && h.checkManifest(w, r, target, body) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

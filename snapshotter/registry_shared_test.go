@@ -2,14 +2,18 @@ package snapshotter
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -91,4 +95,58 @@ func TestRegistryTornJournal(t *testing.T) {
 			assert.Check(t, is.Equal(imageDigest(t, got), want), tag)
 		}
 	}
+}
+
+// The embedded registry refuses bad names, digests and manifests with the
+// distribution API's error codes, and tag and push refuse a digest
+// reference that does not match the image.
+func TestRegistryRefusesBadInput(t *testing.T) {
+	addr := startEmbedded(t)
+	img, err := random.Image(256, 1)
+	assert.NilError(t, err)
+	good, err := name.ParseReference(addr + "/owner/ok:v1")
+	assert.NilError(t, err)
+	assert.NilError(t, remote.Write(good, img))
+	raw, err := img.RawManifest()
+	assert.NilError(t, err)
+	cfg, err := img.ConfigName()
+	assert.NilError(t, err)
+	missing := strings.Replace(string(raw), cfg.Hex, strings.Repeat("1", 64), 1)
+
+	zero := "sha256:" + strings.Repeat("1", 64)
+	cases := []struct {
+		name, method, path, body string
+		code                     string
+	}{
+		{"digest mismatch", "PUT", "/v2/owner/ok/manifests/" + zero, string(raw), "DIGEST_INVALID"},
+		{"not json", "PUT", "/v2/owner/ok/manifests/v2", "hello", "MANIFEST_INVALID"},
+		{"missing blob", "PUT", "/v2/owner/ok/manifests/v3", missing, "MANIFEST_BLOB_UNKNOWN"},
+		{"uppercase name", "PUT", "/v2/Tester/Junk/manifests/v1", string(raw), "NAME_INVALID"},
+		{"dot-dot name", "GET", "/v2/../../../tmp/x/manifests/v1", "", "NAME_INVALID"},
+		{"bad blob digest", "GET", "/v2/owner/ok/blobs/sha256:zz", "", "DIGEST_INVALID"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, "http://"+addr+tc.path, strings.NewReader(tc.body))
+			assert.NilError(t, err)
+			req.URL.Opaque = tc.path // keep ../ as sent
+			req.Header.Set("Content-Type", string(types.OCIManifestSchema1))
+			resp, err := http.DefaultClient.Do(req)
+			assert.NilError(t, err)
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			assert.Check(t, resp.StatusCode >= 400, "status %d: %s", resp.StatusCode, body)
+			assert.Check(t, is.Contains(string(body), tc.code))
+		})
+	}
+
+	ctx := context.Background()
+	s := openTemp(t)
+	h, err := s.WriteImage(ctx, "owner/app:v1", img)
+	assert.NilError(t, err)
+	err = s.Tag(ctx, "owner/app:v1", "owner/app@"+zero)
+	assert.Check(t, is.ErrorContains(err, zero))
+	assert.NilError(t, s.Tag(ctx, "owner/app:v1", "owner/app@"+h.String()))
+	err = s.Push(ctx, "owner/app:v1", WithTarget(addr+"/owner/app@"+zero))
+	assert.Check(t, is.ErrorContains(err, zero))
 }
