@@ -37,6 +37,7 @@ type blobWriter struct {
 	s        *Store
 	progress func(Progress)
 	jobs     int
+	verify   bool // hash blobs already in the store before trusting them
 
 	mu   sync.Mutex
 	seen map[v1.Hash]bool
@@ -68,7 +69,7 @@ func (w *blobWriter) writeBlob(ctx context.Context, h v1.Hash, size int64, open 
 	if h.Algorithm != "sha256" {
 		return fmt.Errorf("blob %s: only sha256 digests are supported", h)
 	}
-	if w.s.hasBlob(h) {
+	if w.cachedOK(h, size) {
 		w.progress(Progress{Digest: h, Total: size, Complete: size, Done: true, Cached: true})
 		return nil
 	}
@@ -91,6 +92,21 @@ func (w *blobWriter) writeBlob(ctx context.Context, h v1.Hash, size int64, open 
 	}
 	w.progress(Progress{Digest: h, Total: size, Complete: size, Done: true})
 	return nil
+}
+
+// cachedOK reports whether the store already holds a good copy of h: its
+// size matches (when size is known), and with verify its bytes hash to h.
+// A bad copy is fetched again and replaced.
+func (w *blobWriter) cachedOK(h v1.Hash, size int64) bool {
+	fi, err := os.Stat(w.s.blobPath(h))
+	if err != nil || size > 0 && fi.Size() != size {
+		return false
+	}
+	if w.verify {
+		ok, err := w.s.blobMatches(h)
+		return err == nil && ok
+	}
+	return true
 }
 
 // errDigestMismatch is returned by copyBlob for bytes that do not hash to

@@ -18,7 +18,15 @@ type pullOptions struct {
 	platform    string
 	platformSet bool
 	all         bool
+	verify      bool
 	progress    func(Progress)
+}
+
+// WithVerifyCached hashes the blobs the store already holds before
+// reusing them (default: only their sizes are checked); a blob that fails
+// is fetched again.
+func WithVerifyCached() PullOption {
+	return func(o *pullOptions) { o.verify = true }
 }
 
 // WithPlatform pulls only the manifest of an index that SelectManifest
@@ -85,6 +93,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts ...PullOption) (v1.Ha
 		}
 	}
 	return s.writeWith(ctx, ref, o.progress, func(w *blobWriter) (v1.Descriptor, error) {
+		w.verify = o.verify
 		if _, err := w.writeImage(ctx, img); err != nil {
 			return v1.Descriptor{}, err
 		}
@@ -106,6 +115,7 @@ func (s *Store) pullIndex(ctx context.Context, ref string, desc *remote.Descript
 		keep = func(d v1.Descriptor) bool { return d.Digest == sel.Digest }
 	}
 	return s.writeWith(ctx, ref, o.progress, func(w *blobWriter) (v1.Descriptor, error) {
+		w.verify = o.verify
 		if _, err := w.writeIndex(ctx, idx, keep); err != nil {
 			return v1.Descriptor{}, err
 		}

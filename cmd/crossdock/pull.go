@@ -11,6 +11,7 @@ func init() {
 		fs := newFlags("pull")
 		platform := fs.String("platform", "", "platform to pull from an index (default: the host's)")
 		all := fs.Bool("all-platforms", false, "pull every platform of an index, attestations included")
+		verify := fs.Bool("verify", false, "hash the blobs already in the store before reusing them (default: sizes only)")
 		return &command{
 			name:    "pull",
 			summary: "copy an image from a registry into the local store",
@@ -30,6 +31,9 @@ func init() {
 				}
 				bars := newProgress(e, "pull")
 				opts := []snapshotter.PullOption{snapshotter.WithPullProgress(bars.blob)}
+				if *verify {
+					opts = append(opts, snapshotter.WithVerifyCached())
+				}
 				if *all {
 					opts = append(opts, snapshotter.WithAllPlatforms())
 				} else {
