@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -21,7 +22,11 @@ func storeImages(root string) ImageSource {
 			return Image{}, err
 		}
 		img, err := s.Image(ctx, ref, platform)
-		if errors.Is(err, errdefs.ErrNotFound) {
+		if errors.Is(err, errdefs.ErrNotFound) && !inStore(ctx, s, ref) {
+			if isLocalName(ref) {
+				return Image{}, errdefs.NotFound(fmt.Errorf("image %s is not in the store, "+
+					"and %s names are local only (build it with crossdock build)", ref, localRegistry))
+			}
 			if _, perr := s.Pull(ctx, ref, snapshotter.WithPlatform(platform)); perr != nil {
 				return Image{}, fmt.Errorf("%w (pull: %w)", err, perr)
 			}
@@ -32,6 +37,22 @@ func storeImages(root string) ImageSource {
 		}
 		return unpacked(ctx, s, ref, img)
 	})
+}
+
+// localRegistry is the registry part of the builder's local-only names:
+// never pulled, never looked up in DNS.
+const localRegistry = "crossdock.local"
+
+func isLocalName(ref string) bool {
+	return ref == localRegistry || strings.HasPrefix(ref, localRegistry+"/")
+}
+
+// inStore reports whether the store holds the name ref at all (for any
+// platform): only a name it lacks is pulled. One it holds without the
+// platform asked for fails locally, listing those on offer.
+func inStore(ctx context.Context, s *snapshotter.Store, ref string) bool {
+	_, err := s.Index(ctx, ref)
+	return !errors.Is(err, errdefs.ErrNotFound)
 }
 
 func unpacked(ctx context.Context, s *snapshotter.Store, ref string, img v1.Image) (Image, error) {

@@ -69,3 +69,24 @@ func TestRunRefusesBadInput(t *testing.T) {
 	assert.Check(t, is.Len(ents, 0), "written to the host folder")
 	assert.Check(t, is.Equal(mustRun(t, root, "ps", "-a", "-q").stdout, ""))
 }
+
+// An image in the store without the platform asked for fails locally,
+// listing those on offer; a crossdock.local name is never pulled.
+func TestRunMissingPlatformNoPull(t *testing.T) {
+	crossdockBinary(t)
+	root := cliRoot(t)
+	storeProbe(t, root, "amd64")
+	mustRun(t, root, "tag", "robot/probe:amd64", "crossdock.local/examples/probe:latest")
+	for _, ref := range []string{"robot/probe:amd64", "crossdock.local/examples/probe:latest"} {
+		res, err := crossdock(t, root, "run", "--rm", "--platform", "linux/arm64", ref, "arch")
+		assert.NilError(t, err)
+		assert.Check(t, is.Equal(res.code, 2), res.stderr)
+		assert.Check(t, is.Contains(res.stderr, "linux/amd64"), "the platform on offer")
+		assert.Check(t, !strings.Contains(res.stderr, "pull"), res.stderr)
+	}
+	res, err := crossdock(t, root, "run", "--rm", "crossdock.local/examples/nothere:latest")
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(res.code, 2), res.stderr)
+	assert.Check(t, is.Contains(res.stderr, "local only"))
+	assert.Check(t, !strings.Contains(res.stderr, "crossdock.local/v2"), res.stderr)
+}
