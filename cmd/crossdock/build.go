@@ -76,7 +76,7 @@ func init() {
 		var f buildFlags
 		addBuildFlags(fs, &f)
 		push := fs.Bool("push", false, "push the index to its registry after storing it")
-		output := fs.String("output", "", "also write oci:DIR (OCI layout) or docker:FILE.tar")
+		output := fs.String("output", "", "also write oci:DIR (OCI layout) or docker:FILE.tar (- for stdout)")
 		tag := fs.String("tag", "", "store under this reference (default: the spec's name)")
 		return &command{
 			name:    "build",
@@ -101,6 +101,20 @@ func runBuild(ctx context.Context, e *env, f *buildFlags, tag, output string, pu
 		return err
 	}
 	spec, err := builder.Load(f.file)
+	if err != nil {
+		return err
+	}
+	// Outputs are checked before the build, so a refused one costs nothing.
+	switch kind {
+	case "oci":
+		err = builder.CheckOCILayoutDest(dest)
+	case "docker":
+		err = builder.CheckDockerDest(dest)
+		if err == nil && len(f.platforms) != 1 && len(spec.Platforms) != 1 {
+			err = usageError("--output docker:%s: a docker tarball holds one platform: "+
+				"pick it with --platform", dest)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -138,7 +152,11 @@ func runBuild(ctx context.Context, e *env, f *buildFlags, tag, output string, pu
 		if len(f.platforms) == 1 {
 			one = f.platforms[0]
 		}
-		err = builder.WriteDockerTarball(dest, ref, res.Index, one)
+		if dest == "-" {
+			err = builder.WriteDockerTarballTo(e.stdout, ref, res.Index, one)
+		} else {
+			err = builder.WriteDockerTarball(dest, ref, res.Index, one)
+		}
 	}
 	if err != nil {
 		return err
@@ -148,7 +166,12 @@ func runBuild(ctx context.Context, e *env, f *buildFlags, tag, output string, pu
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s %s\n", ref, res.Digest)
+	// With the tarball on standard output, the result line goes to stderr.
+	out := e.stdout
+	if kind == "docker" && dest == "-" {
+		out = e.stderr
+	}
+	fmt.Fprintf(out, "%s %s\n", ref, res.Digest)
 	return nil
 }
 

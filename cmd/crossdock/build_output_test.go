@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+// TestBuildRefusesOutputsUpFront checks that an output path holding
+// something that is not ours to replace fails with exit 2 naming it, before
+// anything is built, and is left as it was.
+func TestBuildRefusesOutputsUpFront(t *testing.T) {
+	spec := copyExample(t, "hello-go")
+	dir := t.TempDir()
+	precious := filepath.Join(dir, "precious")
+	assert.NilError(t, os.Mkdir(precious, 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(precious, "notes"), []byte("x"), 0o644))
+	outs := map[string]string{
+		"oci:" + precious:                             precious,
+		"docker:" + dir:                               dir,
+		"docker:" + filepath.Join(dir, "no", "x.tar"): filepath.Join(dir, "no"),
+		"docker:" + filepath.Join(dir, "both.tar"):    "pick it with --platform",
+	}
+	if os.Geteuid() == 0 {
+		dev := filepath.Join(dir, "null")
+		assert.NilError(t, unix.Mknod(dev, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
+		outs["oci:"+dev] = dev
+		outs["docker:"+dev] = dev
+	}
+	for out, want := range outs {
+		root := t.TempDir()
+		code, _, stderr := runCLI(t, "build", "-f", spec, "--root", root,
+			"--cache-dir", t.TempDir(), "--output", out)
+		assert.Check(t, is.Equal(code, 2), "%s: %s", out, stderr)
+		assert.Check(t, is.Contains(stderr, want), out)
+		storeIsEmpty(t, root)
+	}
+	_, err := os.Stat(filepath.Join(precious, "notes"))
+	assert.NilError(t, err)
+	fi, err := os.Lstat(filepath.Join(dir, "null"))
+	if err == nil {
+		assert.Assert(t, fi.Mode()&os.ModeCharDevice != 0, "the device became %s", fi.Mode())
+	}
+}
