@@ -187,6 +187,7 @@ func WriteDockerTarballTo(w io.Writer, ref string, idx v1.ImageIndex, platform s
 	}
 	return tarball.Write(tag, img, w)
 }
+
 // pickImage returns the image of idx for platform, or its only image.
 func pickImage(idx v1.ImageIndex, platform string) (v1.Image, error) {
 	im, err := idx.IndexManifest()

@@ -20,8 +20,8 @@ func TestBuildRefusesOutputsUpFront(t *testing.T) {
 	assert.NilError(t, os.Mkdir(precious, 0o755))
 	assert.NilError(t, os.WriteFile(filepath.Join(precious, "notes"), []byte("x"), 0o644))
 	outs := map[string]string{
-		"oci:" + precious:                             precious,
-		"docker:" + dir:                               dir,
+		"oci:" + precious: precious,
+		"docker:" + dir:   dir,
 		"docker:" + filepath.Join(dir, "no", "x.tar"): filepath.Join(dir, "no"),
 		"docker:" + filepath.Join(dir, "both.tar"):    "pick it with --platform",
 	}
