@@ -21,9 +21,11 @@ type Entry struct {
 	Missing   []v1.Platform // those the index lists but that were not pulled
 	Size      int64         // bytes of every blob in the store it uses
 	Created   time.Time     // the latest creation time among its configs
+	Err       error         // why the entry could not be read (a missing or bad manifest), or nil
 }
 
-// List describes every named image, sorted by name.
+// List describes every named image, sorted by name. An image whose
+// manifests cannot be read is listed with Err set, not left out.
 func (s *Store) List(ctx context.Context) ([]Entry, error) {
 	im, err := s.readIndexShared(ctx)
 	if err != nil {
@@ -37,7 +39,7 @@ func (s *Store) List(ctx context.Context) ([]Entry, error) {
 		}
 		e, err := s.describe(name, d)
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", name, err)
+			e = Entry{Name: name, Digest: d.Digest, MediaType: string(d.MediaType), Err: fmt.Errorf("%s: %w", name, err)}
 		}
 		out = append(out, e)
 	}

@@ -141,46 +141,13 @@ func (s *Store) walkImage(h v1.Hash, raw []byte, blobs, chains map[v1.Hash]bool)
 }
 
 // Verify hashes every blob in the store again and returns those whose
-// bytes no longer match their names. With repair it removes them, so that
-// the next pull fetches them again.
+// bytes no longer match their names, and the blobs named images need that
+// are missing. With repair it removes the corrupt blobs, so that the next
+// pull fetches them again, and drops the names whose content is no longer
+// whole. VerifyAll says more.
 func (s *Store) Verify(ctx context.Context, repair bool) ([]v1.Hash, error) {
-	lock := s.shared
-	if repair {
-		lock = s.exclusive
-	}
-	l, err := lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-
-	dir := filepath.Join(s.content, "blobs", "sha256")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
-	var bad []v1.Hash
-	for _, e := range entries {
-		h, ok := hashOf(e.Name())
-		if !ok {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return bad, err
-		}
-		if ok, err := s.blobMatches(h); err != nil {
-			return bad, err
-		} else if ok {
-			continue
-		}
-		bad = append(bad, h)
-		if repair {
-			if err := os.Remove(s.blobPath(h)); err != nil {
-				return bad, fmt.Errorf("repair %s: %w", h, err)
-			}
-		}
-	}
-	return bad, nil
+	rep, err := s.VerifyAll(ctx, repair)
+	return append(rep.Corrupt, rep.Missing...), err
 }
 
 func (s *Store) blobMatches(h v1.Hash) (bool, error) {

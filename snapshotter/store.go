@@ -146,6 +146,12 @@ func (s *Store) updateIndex(ctx context.Context, change func(im *v1.IndexManifes
 	if err := change(im); err != nil {
 		return err
 	}
+	return s.writeIndex(im)
+}
+
+// writeIndex replaces index.json with im. The caller holds the exclusive
+// lock.
+func (s *Store) writeIndex(im *v1.IndexManifest) error {
 	if im.Manifests == nil {
 		im.Manifests = []v1.Descriptor{} // the spec wants a list, not null
 	}

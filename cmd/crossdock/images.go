@@ -8,6 +8,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/crossdock/crossdock/internal/errdefs"
 	"github.com/crossdock/crossdock/snapshotter"
 )
 
@@ -32,11 +33,24 @@ func init() {
 				}
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tDIGEST\tPLATFORMS\tSIZE")
+				broken := 0
 				for _, en := range list {
+					if en.Err != nil {
+						broken++
+						e.log.Warn("image is broken; store verify --repair drops it", "error", en.Err)
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", en.Name, shortDigest(en.Digest.String()), "BROKEN", "-")
+						continue
+					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", en.Name, shortDigest(en.Digest.String()),
 						platformList(en), humanize.Bytes(uint64(en.Size)))
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if broken > 0 {
+					return errdefs.Failed(fmt.Errorf("images: %d broken images", broken))
+				}
+				return nil
 			},
 		}
 	})

@@ -53,19 +53,25 @@ func newStoreVerify() *command {
 			if err != nil {
 				return err
 			}
-			bad, err := s.Verify(ctx, *repair)
+			rep, err := s.VerifyAll(ctx, *repair)
 			if err != nil {
-				return err
+				return errdefs.Failed(err)
 			}
-			for _, h := range bad {
-				fmt.Fprintln(e.stdout, h)
+			for _, h := range rep.Corrupt {
+				fmt.Fprintln(e.stdout, "corrupt", h)
 			}
-			if len(bad) > 0 {
-				verb := "do not match their digests"
+			for _, h := range rep.Missing {
+				fmt.Fprintln(e.stdout, "missing", h)
+			}
+			for _, n := range rep.Broken {
+				fmt.Fprintln(e.stdout, "broken", n)
+			}
+			if !rep.OK() {
+				what := fmt.Sprintf("%d corrupt blobs, %d missing blobs, %d broken images", len(rep.Corrupt), len(rep.Missing), len(rep.Broken))
 				if *repair {
-					verb += " (removed)"
+					what += fmt.Sprintf(" (corrupt blobs removed, %d names dropped: pull them again)", len(rep.Dropped))
 				}
-				return errdefs.Failed(fmt.Errorf("store verify: %d blobs %s", len(bad), verb))
+				return errdefs.Failed(fmt.Errorf("store verify: %s", what))
 			}
 			e.log.Info("every blob matches its digest", "store", s.ContentDir())
 			return nil
