@@ -57,8 +57,14 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, spec ExecSpec, sio 
 		}
 		args = append(args, "--tty")
 	}
-	args = append(args, st.ID)
-	args = append(args, spec.Cmd...)
+	// Through the init (not PID 1 here), as run does: a command not found
+	// is 127 with the init's message naming it, one not executable 126,
+	// rather than runc's 255 and log line.
+	args = append(args, st.ID, initPath)
+	if spec.Tty {
+		args = append(args, "--tty")
+	}
+	args = append(append(args, "--"), spec.Cmd...)
 
 	cmd := exec.CommandContext(ctx, r.runc, args...)
 	cmd.Stdout, cmd.Stderr = sio.Stdout, sio.Stderr

@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -81,6 +83,9 @@ func Init(args []string) int {
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "crossdock-init: %v\n", err)
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EISDIR) {
+			return 126 // there, but not executable
+		}
 		return 127
 	}
 	// The child leads a process group of its own; on a terminal that
