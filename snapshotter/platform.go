@@ -179,11 +179,24 @@ func better(m platforms.MatchComparer, a, b v1.Descriptor) bool {
 	return a.Digest.String() < b.Digest.String()
 }
 
+// noPlatform builds the ErrNoPlatform error, listing every entry on
+// offer: the runnable platforms, then, marked, the entries that are not
+// (an impossible variant such as linux/arm64/v7, a nested index, an entry
+// without a platform). Attestations are not platforms and are left out.
 func noPlatform(want v1.Platform, descs []v1.Descriptor) error {
 	var offer []string
 	for _, d := range descs {
-		if runnable(d) {
+		switch {
+		case IsAttestation(d):
+		case runnable(d):
 			offer = append(offer, FormatPlatform(*d.Platform))
+		case d.MediaType.IsIndex():
+			offer = append(offer, fmt.Sprintf("a nested index %s (not searched)", short(d.Digest)))
+		case d.Platform == nil:
+			offer = append(offer, fmt.Sprintf("an entry without a platform %s", short(d.Digest)))
+		default:
+			p := d.Platform
+			offer = append(offer, fmt.Sprintf("%s/%s/%s (not a valid platform)", p.OS, p.Architecture, p.Variant))
 		}
 	}
 	list := "none"
@@ -191,6 +204,36 @@ func noPlatform(want v1.Platform, descs []v1.Descriptor) error {
 		list = strings.Join(offer, ", ")
 	}
 	return errdefs.NotFound(fmt.Errorf("%w %s (on offer: %s)", ErrNoPlatform, FormatPlatform(want), list))
+}
+
+// short is a digest cut to sha256: and 12 hex digits, as images shows it.
+func short(h v1.Hash) string {
+	s := h.String()
+	if len(s) > len("sha256:")+12 {
+		return s[:len("sha256:")+12]
+	}
+	return s
+}
+
+// Choice says which index entry Pull picked for the platform asked for.
+type Choice struct {
+	Requested v1.Platform
+	Chosen    v1.Platform
+	Digest    v1.Hash // of the chosen manifest
+	Fallback  string  // why a different platform was chosen; "" for an exact match
+}
+
+// explainChoice fills Fallback when chosen is not the platform asked for.
+func explainChoice(want v1.Platform, d v1.Descriptor) Choice {
+	c := Choice{Requested: want, Digest: d.Digest}
+	if d.Platform != nil {
+		c.Chosen = toV1(platforms.Normalize(toSpec(*d.Platform)))
+	}
+	if FormatPlatform(c.Chosen) != FormatPlatform(want) {
+		c.Fallback = fmt.Sprintf("the index has no %s entry; %s is the closest that runs on it (variants fall back to older ones, such as arm v7 to v6 to v5)",
+			FormatPlatform(want), FormatPlatform(c.Chosen))
+	}
+	return c
 }
 
 func toSpec(p v1.Platform) specs.Platform {

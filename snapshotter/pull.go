@@ -20,6 +20,14 @@ type pullOptions struct {
 	all         bool
 	verify      bool
 	progress    func(Progress)
+	choice      func(Choice)
+}
+
+// WithChoice sets a function told which entry of an index Pull picked for
+// the platform, and why when it is not an exact match (an arm/v6 image for
+// an arm/v7 request).
+func WithChoice(f func(Choice)) PullOption {
+	return func(o *pullOptions) { o.choice = f }
 }
 
 // WithVerifyCached hashes the blobs the store already holds before
@@ -113,6 +121,9 @@ func (s *Store) pullIndex(ctx context.Context, ref string, desc *remote.Descript
 			return v1.Hash{}, fmt.Errorf("pull %s: %w", ref, err)
 		}
 		keep = func(d v1.Descriptor) bool { return d.Digest == sel.Digest }
+		if o.choice != nil {
+			o.choice(explainChoice(want, sel))
+		}
 	}
 	return s.writeWith(ctx, ref, o.progress, func(w *blobWriter) (v1.Descriptor, error) {
 		w.verify = o.verify

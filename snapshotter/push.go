@@ -107,7 +107,10 @@ func (s *Store) complete(ref string, idx v1.ImageIndex) error {
 			continue
 		}
 		what := c.Digest.String()
-		if c.Platform != nil {
+		switch {
+		case IsAttestation(c):
+			what = "the attestation " + short(c.Digest)
+		case c.Platform != nil:
 			what = FormatPlatform(*c.Platform)
 		}
 		missing = append(missing, what)

@@ -30,7 +30,15 @@ func init() {
 					return err
 				}
 				bars := newProgress(e, "pull")
-				opts := []snapshotter.PullOption{snapshotter.WithPullProgress(bars.blob)}
+				opts := []snapshotter.PullOption{snapshotter.WithPullProgress(bars.blob),
+					snapshotter.WithChoice(func(c snapshotter.Choice) {
+						if c.Fallback != "" {
+							e.log.Warn("platform fallback", "requested", snapshotter.FormatPlatform(c.Requested),
+								"chosen", snapshotter.FormatPlatform(c.Chosen), "manifest", c.Digest.String(), "why", c.Fallback)
+							return
+						}
+						e.log.Info("platform", "chosen", snapshotter.FormatPlatform(c.Chosen), "manifest", c.Digest.String())
+					})}
 				if *verify {
 					opts = append(opts, snapshotter.WithVerifyCached())
 				}
