@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
 	"io/fs"
@@ -14,24 +15,50 @@ import (
 // filesLayer copies files and folders from the build context. Folders are
 // copied recursively; symlinks are kept as links; owners are the declared
 // uid/gid (0 by default), never the host's.
+//
+// Two entries of one layer that put something other than a folder on the
+// same path are refused, naming both lines: the spec would otherwise
+// silently drop the first.
 func (b *build) filesLayer(ctx context.Context, files []FileSource) (*layerRecord, error) {
 	tr := newTree()
-	for _, f := range files {
-		src, _ := inContext(b.spec.Context, f.Src)
-		if err := addPath(tr, src, f); err != nil {
-			return nil, errdefs.Invalid(fmt.Errorf("files: %s: %w", f.Src, err))
+	owner := map[string]*FileSource{} // image path -> the entry that put it there
+	for i := range files {
+		f := &files[i]
+		src, err := inContext(b.spec.Context, f.Src, false)
+		if err == nil {
+			err = addPath(tr, src, f, owner)
+		}
+		if err != nil {
+			return nil, errdefs.Invalid(fmt.Errorf("%s: files: %s: %w", b.at(f.Line), f.Src, err))
 		}
 	}
 	return b.treeLayer(ctx, tr)
 }
 
-func addPath(tr *tree, src string, f FileSource) error {
+// at is "SPEC:LINE", for errors.
+func (b *build) at(line int) string { return fmt.Sprintf("%s:%d", b.spec.Path, line) }
+
+func addPath(tr *tree, src string, f *FileSource, owner map[string]*FileSource) error {
 	fi, err := os.Lstat(src)
 	if err != nil {
 		return err
 	}
+	add := func(p, dest string, fi fs.FileInfo) error {
+		name := clean(dest)
+		if name == "" {
+			return nil // a folder copied onto /: its content goes in, / itself is implied
+		}
+		if prev, ok := owner[name]; ok && prev != f {
+			if n := tr.entries[name]; !fi.IsDir() || n.hdr.Typeflag != tar.TypeDir {
+				return fmt.Errorf("%s: also put there by the entry at line %d (src %s): "+
+					"one entry per path", dest, prev.Line, prev.Src)
+			}
+		}
+		owner[name] = f
+		return addOne(tr, p, dest, fi, f)
+	}
 	if !fi.IsDir() {
-		return addOne(tr, src, f.Dest, fi, f)
+		return add(src, f.Dest, fi)
 	}
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -42,11 +69,11 @@ func addPath(tr *tree, src string, f FileSource) error {
 		if err != nil {
 			return err
 		}
-		return addOne(tr, p, path.Join(f.Dest, filepath.ToSlash(rel)), info, f)
+		return add(p, path.Join(f.Dest, filepath.ToSlash(rel)), info)
 	})
 }
 
-func addOne(tr *tree, src, dest string, fi fs.FileInfo, f FileSource) error {
+func addOne(tr *tree, src, dest string, fi fs.FileInfo, f *FileSource) error {
 	// Permissions are normalized (git and the umask decide them on a
 	// checkout): 0755 for folders and executables, 0644 otherwise.
 	perm := int64(0o644)

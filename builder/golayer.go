@@ -17,7 +17,10 @@ import (
 // layer holding the binaries. The compiler always runs (its own cache makes
 // a rebuild quick); the layer is cached by the binaries' content.
 func (b *build) goLayer(ctx context.Context, i int, g *GoSource, t target) (*layerRecord, error) {
-	dir, _ := inContext(b.spec.Context, g.Module)
+	dir, err := inContext(b.spec.Context, g.Module, true)
+	if err != nil {
+		return nil, errdefs.Invalid(fmt.Errorf("%s: %w", b.at(b.spec.Layers[i].Line), err))
+	}
 	out, err := os.MkdirTemp(filepath.Join(b.opts.cacheDir, "tmp"), "go-*")
 	if err != nil {
 		return nil, err

@@ -103,7 +103,7 @@ func sourceDigest(src *Source) string {
 
 // pinGo hashes the module's go.mod and go.sum, which pin its dependencies.
 func (b *build) pinGo(g *GoSource) (*LockedGo, error) {
-	dir, _ := inContext(b.spec.Context, g.Module)
+	dir, _ := inContext(b.spec.Context, g.Module, true)
 	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		return nil, errdefs.Invalid(fmt.Errorf("go module %s: %w", g.Module, err))

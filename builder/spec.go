@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -109,12 +110,48 @@ type FileSource struct {
 	Src string `yaml:"src"`
 	// Dest is the absolute path in the image.
 	Dest string `yaml:"dest"`
-	// Mode overrides the permission bits of files (octal in YAML: 0755).
-	Mode *uint32 `yaml:"mode"`
-	// UID and GID own what is copied (default 0).
+	// Mode overrides the permission bits of files, written in octal with a
+	// leading 0 ("0755" or 0755); at most 07777 (setuid 04000, setgid
+	// 02000 and sticky 01000 are allowed, as written).
+	Mode *FileMode `yaml:"mode"`
+	// UID and GID own what is copied (default 0); 0..MaxID.
 	UID int `yaml:"uid"`
 	GID int `yaml:"gid"`
+
+	// Line is the entry's line in the spec file.
+	Line int `yaml:"-" json:"-"`
 }
+
+// MaxID is the largest uid or gid a files entry may declare: the largest
+// that a plain USTAR header holds (7 octal digits), which every tar reader
+// takes.
+const MaxID = 1<<21 - 1
+
+// FileMode is a permission mode written in octal in the spec.
+type FileMode uint32
+
+// UnmarshalYAML takes "0755", 0755 or 0o755, and refuses decimal-looking
+// values such as 755 (YAML reads them as decimal, giving a mode nobody
+// meant) and modes above 07777.
+func (m *FileMode) UnmarshalYAML(n *yaml.Node) error {
+	bad := func(why string) error {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: mode %q: %s", n.Line, n.Value, why)}}
+	}
+	if n.Kind != yaml.ScalarNode || !octalMode.MatchString(n.Value) {
+		return bad("want an octal mode with a leading 0, such as \"0755\"")
+	}
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(n.Value, "0o"), "0"), 8, 32)
+	if n.Value == "0" || n.Value == "0o0" {
+		v, err = 0, nil
+	}
+	if err != nil || v > 0o7777 {
+		return bad("want at most 07777")
+	}
+	*m = FileMode(v)
+	return nil
+}
+
+var octalMode = regexp.MustCompile(`^0(o?[0-7]{1,5})?$`)
 
 // BaseSource starts the image from an existing image's layers and config.
 type BaseSource struct {
@@ -177,6 +214,10 @@ func parse(path string, data []byte) (*Spec, error) {
 	s.Path = path
 	s.Context = filepath.Dir(path)
 	s.Digest = sha256Hex(data)
+	if s.Platforms != nil && len(s.Platforms) == 0 {
+		return nil, fmt.Errorf("%s: platforms: an empty list builds nothing (leave the key "+
+			"out for %v)", path, DefaultPlatforms)
+	}
 	if len(s.Platforms) == 0 {
 		s.Platforms = append([]string(nil), DefaultPlatforms...)
 	}
@@ -219,8 +260,19 @@ func setLines(s *Spec, root *yaml.Node) {
 			continue
 		}
 		for j, item := range doc.Content[i+1].Content {
-			if j < len(s.Layers) {
-				s.Layers[j].Line = item.Line
+			if j >= len(s.Layers) {
+				break
+			}
+			s.Layers[j].Line = item.Line
+			for k := 0; k+1 < len(item.Content); k += 2 {
+				if item.Content[k].Value != "files" {
+					continue
+				}
+				for f, fn := range item.Content[k+1].Content {
+					if f < len(s.Layers[j].Files) {
+						s.Layers[j].Files[f].Line = fn.Line
+					}
+				}
 			}
 		}
 	}
