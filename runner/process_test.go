@@ -27,7 +27,7 @@ func TestProcessSettings(t *testing.T) {
 		{name: "user by name", spec: Spec{User: "robot", WorkingDir: "/home/robot", Cmd: []string{"id"}},
 			want: "uid=1000 gid=1000 groups=[20] cwd=/home/robot\n"},
 		{name: "user and group", spec: Spec{User: "robot:dialout", Cmd: []string{"id"}},
-			want: "uid=1000 gid=20 groups=[] cwd=/\n"},
+			want: "uid=1000 gid=20 groups=[20] cwd=/\n"}, // robot's groups kept, as Docker does
 		{name: "numeric ids", spec: Spec{User: "4242:4343", Cmd: []string{"id"}},
 			want: "uid=4242 gid=4343 groups=[] cwd=/\n"},
 		{name: "image env", spec: Spec{Cmd: []string{"env", "FROM_IMAGE"}}, want: "yes\n"},

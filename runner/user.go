@@ -59,8 +59,7 @@ func resolveUser(rootfs, spec string) (specs.User, error) {
 		if err != nil {
 			return u, err
 		}
-		u.GID = gid
-		return u, nil
+		u.GID = gid // the user's supplementary groups stay, as Docker keeps them
 	}
 	for _, f := range groups {
 		if len(f) < 4 {
@@ -68,7 +67,7 @@ func resolveUser(rootfs, spec string) (specs.User, error) {
 		}
 		for _, member := range strings.Split(f[3], ",") {
 			if member == userPart {
-				if gid, err := strconv.ParseUint(f[2], 10, 32); err == nil && uint32(gid) != u.GID {
+				if gid, err := strconv.ParseUint(f[2], 10, 32); err == nil {
 					u.AdditionalGids = append(u.AdditionalGids, uint32(gid))
 				}
 			}
