@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -65,11 +66,34 @@ func (s *Store) Prune(ctx context.Context) (PruneReport, error) {
 		}
 	}
 
+	// index.json is only written under the exclusive lock, which Prune
+	// holds: its temporary files here are all from killed writers.
+	rep.Temp += removeStale(filepath.Join(s.content, ".index.json.tmp-*"), 0)
+	// The registry's uploads take no store lock; only old ones are stale.
+	rep.Temp += removeStale(filepath.Join(s.root, "registry", "blobs", "sha256", ".*.tmp-*"), time.Hour)
+
 	rep.Snapshots, err = s.snapshots().Prune(ctx, chains)
 	if err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// removeStale removes the files matching pattern last changed more than
+// age ago, and returns how many it removed.
+func removeStale(pattern string, age time.Duration) int {
+	matches, _ := filepath.Glob(pattern)
+	n := 0
+	for _, m := range matches {
+		fi, err := os.Lstat(m)
+		if err != nil || !fi.Mode().IsRegular() || time.Since(fi.ModTime()) < age {
+			continue
+		}
+		if os.Remove(m) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // hashOf turns a file name in blobs/sha256 into its digest.
