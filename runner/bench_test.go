@@ -19,6 +19,10 @@ import (
 //
 //	go test -run '^$' -bench StartToExit -benchtime 20x ./runner/
 func BenchmarkStartToExit(b *testing.B) {
+	crossdockBin := filepath.Join(b.TempDir(), "crossdock")
+	if err := goBuild(crossdockBin, "../cmd/crossdock", "amd64", ""); err != nil {
+		b.Fatal(err)
+	}
 	for _, platform := range testPlatforms {
 		needContainers(b)
 		if platform != hostPlatform() {
@@ -31,14 +35,14 @@ func BenchmarkStartToExit(b *testing.B) {
 		storeImageB(b, root, "bench/hello:"+arch, v1.Platform{OS: "linux", Architecture: arch, Variant: variant},
 			img.Layers[0])
 
-		bundle := runcBundle(b, img)
+		bundle := runcBundle(b, img, crossdockBin)
 		b.Run(platform, func(b *testing.B) {
 			var crossdock, runc []time.Duration
 			for i := 0; i < b.N; i++ {
 				// Alternate the two, so that load from elsewhere on the
 				// machine weighs on both alike.
 				t0 := time.Now()
-				cmd := exec.Command(fixtures.crossdock, "run", "--rm", "--platform", platform,
+				cmd := exec.Command(crossdockBin, "run", "--rm", "--platform", platform,
 					"bench/hello:"+arch, "echo", "hello")
 				cmd.Env = append(os.Environ(), "CROSSDOCK_ROOT="+root)
 				if out, err := cmd.CombinedOutput(); err != nil || string(out) != "[hello]\n" {
@@ -65,7 +69,7 @@ func BenchmarkStartToExit(b *testing.B) {
 
 // runcBundle writes the bundle crossdock would run for img, with the plain
 // layer folder as the rootfs (no overlay) and echo hello as the command.
-func runcBundle(b *testing.B, img Image) string {
+func runcBundle(b *testing.B, img Image, helper string) string {
 	dir := b.TempDir()
 	st := State{ID: "bench", Spec: Spec{Hostname: "bench"},
 		Process: Process{Args: []string{"/probe", "echo", "hello"}, Env: []string{defaultPath}, WorkingDir: "/"}}
@@ -77,7 +81,7 @@ func runcBundle(b *testing.B, img Image) string {
 		}
 	}
 	err := writeBundle(dir, bundleSpec{st: st, rootfs: img.Layers[0], etc: etc,
-		helper: fixtures.crossdock, cgroups: "/crossdock/bench"})
+		helper: helper, cgroups: "/crossdock/bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

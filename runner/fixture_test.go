@@ -43,8 +43,8 @@ func TestMain(m *testing.M) {
 }
 
 func buildFixtures(dir string) error {
-	fixtures.crossdock = filepath.Join(dir, "crossdock")
-	if err := goBuild(fixtures.crossdock, "../cmd/crossdock", "amd64", ""); err != nil {
+	fixtures.crossdock = filepath.Join(dir, "helper")
+	if err := goBuild(fixtures.crossdock, "./testdata/helper", "amd64", ""); err != nil {
 		return err
 	}
 	fixtures.probe = map[string]string{}
