@@ -43,8 +43,18 @@ func (s *Store) Remove(ctx context.Context, refs ...string) ([]string, error) {
 		digest v1.Hash
 	}
 	var targets []target
+	im, err := s.readIndexShared(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, ref := range refs {
 		if h, err := v1.NewHash(ref); err == nil {
+			targets = append(targets, target{digest: h})
+			continue
+		}
+		if h, ok, err := expandShort(im, ref); err != nil {
+			return nil, err
+		} else if ok {
 			targets = append(targets, target{digest: h})
 			continue
 		}
@@ -56,7 +66,7 @@ func (s *Store) Remove(ctx context.Context, refs ...string) ([]string, error) {
 	}
 
 	var removed []string
-	err := s.updateIndex(ctx, func(im *v1.IndexManifest) error {
+	err = s.updateIndex(ctx, func(im *v1.IndexManifest) error {
 		keep := im.Manifests[:0:0]
 		hit := make([]bool, len(targets))
 		for _, d := range im.Manifests {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,6 +25,11 @@ func (s *Store) resolve(ctx context.Context, ref string) (v1.Descriptor, error) 
 		return v1.Descriptor{}, err
 	}
 	if h, err := v1.NewHash(ref); err == nil {
+		return s.resolveDigest(im, ref, h)
+	}
+	if h, ok, err := expandShort(im, ref); err != nil {
+		return v1.Descriptor{}, err
+	} else if ok {
 		return s.resolveDigest(im, ref, h)
 	}
 	r, err := ParseReference(ref)
@@ -162,4 +169,33 @@ func (s *Store) checkedImage(ref string, d v1.Descriptor, want v1.Platform) (v1.
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	return img, nil
+}
+
+// shortDigestRE matches the short digest images prints (12 hex digits, or
+// more), with or without sha256:.
+var shortDigestRE = regexp.MustCompile(`^(sha256:)?[0-9a-f]{12,63}$`)
+
+// expandShort turns a digest prefix into the full digest of the one named
+// manifest it starts. A prefix that starts none is not a digest (false);
+// one that starts several is an errdefs.Invalid error.
+func expandShort(im *v1.IndexManifest, ref string) (v1.Hash, bool, error) {
+	if !shortDigestRE.MatchString(ref) {
+		return v1.Hash{}, false, nil
+	}
+	prefix := strings.TrimPrefix(ref, "sha256:")
+	var found []v1.Hash
+	for _, d := range im.Manifests {
+		if strings.HasPrefix(d.Digest.Hex, prefix) && !slices.Contains(found, d.Digest) {
+			found = append(found, d.Digest)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], true, nil
+	case len(found) > 1:
+		return v1.Hash{}, false, errdefs.Invalid(fmt.Errorf("digest prefix %q matches %d images; give more digits", ref, len(found)))
+	case strings.HasPrefix(ref, "sha256:"):
+		return v1.Hash{}, false, errdefs.NotFound(fmt.Errorf("image %q is not in the store", ref))
+	}
+	return v1.Hash{}, false, nil
 }

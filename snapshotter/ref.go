@@ -1,6 +1,7 @@
 package snapshotter
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -77,6 +78,9 @@ func ParseReference(ref string) (name.Reference, error) {
 	if err := CheckDefaultRegistry(); err != nil {
 		return nil, err
 	}
+	if err := checkRefText(ref); err != nil {
+		return nil, err
+	}
 	opts := []name.Option{name.WithDefaultRegistry(DefaultRegistry())}
 	host := DefaultRegistry()
 	if i := strings.IndexByte(ref, '/'); i >= 0 && strings.ContainsAny(ref[:i], ".:") ||
@@ -91,6 +95,33 @@ func ParseReference(ref string) (name.Reference, error) {
 		return nil, errdefs.Invalid(fmt.Errorf("image reference %q: %w", ref, err))
 	}
 	return r, nil
+}
+
+// checkRefText refuses, with a message that says what is wrong, the
+// references go-containerregistry rejects unhelpfully or accepts wrongly:
+// an empty one, one with uppercase in its repository, one with an empty
+// path component (owner//image).
+func checkRefText(ref string) error {
+	if strings.TrimSpace(ref) == "" {
+		return errdefs.Invalid(errors.New("image reference is empty"))
+	}
+	repo := ref
+	if i := strings.IndexAny(repo, "@"); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
+		repo = repo[:i]
+	}
+	if i := strings.IndexByte(repo, '/'); i >= 0 && (strings.ContainsAny(repo[:i], ".:") || repo[:i] == "localhost") {
+		repo = repo[i+1:] // the host may have uppercase; the path may not
+	}
+	if strings.Contains(repo, "//") || strings.HasPrefix(repo, "/") || strings.HasSuffix(repo, "/") {
+		return errdefs.Invalid(fmt.Errorf("image reference %q: empty path component", ref))
+	}
+	if strings.ToLower(repo) != repo {
+		return errdefs.Invalid(fmt.Errorf("image reference %q: repository names must be lowercase", ref))
+	}
+	return nil
 }
 
 // withTag appends :latest to a reference that has neither tag nor digest,
