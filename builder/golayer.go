@@ -29,7 +29,7 @@ func (b *build) goLayer(ctx context.Context, i int, g *GoSource, t target) (*lay
 
 	tr := newTree()
 	for _, pkg := range g.Packages {
-		name, err := goBinaryName(ctx, dir, pkg)
+		name, err := b.goBinaryName(ctx, i, dir, pkg, t)
 		if err != nil {
 			return nil, err
 		}
@@ -93,17 +93,31 @@ func goEnv(t target) []string {
 }
 
 // goBinaryName is the name go build gives a main package's binary: the last
-// element of its import path.
-func goBinaryName(ctx context.Context, dir, pkg string) (string, error) {
-	if p := strings.TrimSuffix(pkg, "/"); p != "." && p != "" && !strings.Contains(p, "...") {
-		return path.Base(p), nil
-	}
-	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}", pkg)
+// element of its import path. A package that is not a main package is
+// refused (go build would write a Go archive, not a program).
+func (b *build) goBinaryName(ctx context.Context, i int, dir, pkg string, t target) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-f",
+		"{{.ImportPath}}\t{{.Name}}\t{{if .Error}}error{{end}}", pkg)
 	cmd.Dir = dir
-	cmd.Env = goEnv(target{GOARCH: "amd64"})
+	cmd.Env = goEnv(t)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
+	at := b.at(b.spec.Layers[i].Line)
 	if err != nil {
-		return "", errdefs.Invalid(fmt.Errorf("go package %s: %w", pkg, err))
+		return "", errdefs.Invalid(fmt.Errorf("%s: go package %s: %s", at, pkg,
+			strings.TrimSpace(stderr.String())))
 	}
-	return path.Base(strings.TrimSpace(string(out))), nil
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != 1 {
+		return "", errdefs.Invalid(fmt.Errorf("%s: go package %s: names %d packages, "+
+			"want one main package per entry", at, pkg, len(lines)))
+	}
+	f := strings.Split(lines[0], "\t")
+	if len(f) == 3 && f[2] == "" && f[1] != "main" {
+		return "", errdefs.Invalid(fmt.Errorf("%s: go package %s (%s) is package %s, "+
+			"not a main package: it builds no program", at, pkg, f[0], f[1]))
+	}
+	// A package with errors is left to go build, whose message says more.
+	return path.Base(f[0]), nil
 }
