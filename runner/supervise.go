@@ -60,9 +60,11 @@ func (r *Runtime) supervise(ctx context.Context, id string, sio Stdio, ready fun
 	w.st = st
 	if err := w.start(ctx); err != nil {
 		w.cleanup()
+		// As Docker: a container that could not start (a port taken, a
+		// bad mount) stays created, with the reason.
 		r.update(context.WithoutCancel(ctx), id, func(s *State) error {
-			s.Status, s.ExitCode, s.Error, s.Pid = Exited, -1, err.Error(), 0
-			s.Finished = time.Now().UTC()
+			s.Status, s.ExitCode, s.Error, s.Pid, s.Ports = Created, -1, err.Error(), 0, nil
+			s.Started = time.Time{}
 			return nil
 		})
 		r.autoRemove(w.st)

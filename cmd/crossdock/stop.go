@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -17,7 +18,7 @@ func init() {
 			example: "crossdock stop -t 5 steady_engelberger",
 			flags:   fs,
 			run: func(ctx context.Context, e *env, args []string) error {
-				return eachContainer(ctx, e, "stop", args, func(ctx context.Context, name string) error {
+				return eachContainerParallel(ctx, e, "stop", args, func(ctx context.Context, name string) error {
 					rt, err := newRuntime(e)
 					if err != nil {
 						return err
@@ -50,4 +51,26 @@ func eachContainer(ctx context.Context, e *env, verb string, names []string,
 		fmt.Fprintln(e.stdout, n)
 	}
 	return first
+}
+
+// eachContainerParallel is eachContainer with every container done at the
+// same time: stopping n containers takes one timeout, not n. Names are
+// printed in the order given.
+func eachContainerParallel(ctx context.Context, e *env, verb string, names []string,
+	do func(ctx context.Context, name string) error) error {
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = do(ctx, n)
+		}()
+	}
+	wg.Wait()
+	i := 0
+	return eachContainer(ctx, e, verb, names, func(context.Context, string) error {
+		i++
+		return errs[i-1]
+	})
 }
