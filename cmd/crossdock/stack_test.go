@@ -31,7 +31,7 @@ const stackappRef = "crossdock.local/stackapp:test"
 // linux/amd64 and linux/arm/v7 as one index into the store at root.
 func storeStackapp(t *testing.T, root string) {
 	t.Helper()
-	dir := stacktest.Build(t)
+	dir := stacktest.BuildTemp(t)
 	idx := mutate.IndexMediaType(empty.Index, "application/vnd.oci.image.index.v1+json")
 	for _, p := range []v1.Platform{{OS: "linux", Architecture: "amd64"},
 		{OS: "linux", Architecture: "arm", Variant: "v7"}} {

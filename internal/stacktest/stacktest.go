@@ -54,29 +54,47 @@ func goBuild(out, pkg, goarch string) error {
 	return nil
 }
 
-// Build builds the fixtures once and returns their folder.
+// Build builds the fixtures once per test binary and returns their
+// folder; TestMain must call Cleanup. Tests in a package without such a
+// TestMain use BuildTemp.
 func Build(t testing.TB) string {
 	t.Helper()
 	once.Do(func() {
 		dir, errOnce = os.MkdirTemp("", "stacktest-")
-		if errOnce != nil {
-			return
-		}
-		errOnce = goBuild(filepath.Join(dir, "crossdock"), "./helper", runtime.GOARCH)
-		for _, arch := range []string{"amd64", "arm"} {
-			layer := filepath.Join(dir, "layer-"+arch)
-			if errOnce == nil {
-				errOnce = goBuild(filepath.Join(layer, "app"), "./stackapp", arch)
-			}
-			if errOnce == nil {
-				errOnce = writeEtc(layer)
-			}
+		if errOnce == nil {
+			errOnce = buildIn(dir)
 		}
 	})
 	if errOnce != nil {
 		t.Fatal(errOnce)
 	}
 	return dir
+}
+
+// BuildTemp builds the fixtures in a folder removed when the test ends.
+func BuildTemp(t testing.TB) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := buildIn(d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func buildIn(dir string) error {
+	if err := goBuild(filepath.Join(dir, "crossdock"), "./helper", runtime.GOARCH); err != nil {
+		return err
+	}
+	for _, arch := range []string{"amd64", "arm"} {
+		layer := filepath.Join(dir, "layer-"+arch)
+		if err := goBuild(filepath.Join(layer, "app"), "./stackapp", arch); err != nil {
+			return err
+		}
+		if err := writeEtc(layer); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeEtc gives the layer the /tmp, /etc/passwd and /etc/group an image
