@@ -9,6 +9,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
 )
 
 // applyGuard sees every tar header before containerd's archive.Apply acts
@@ -58,6 +60,9 @@ func (g *applyGuard) filter(hdr *tar.Header) (bool, error) {
 	}
 	if rel == "." {
 		return true, nil // containerd skips the root itself
+	}
+	if estargzMeta[rel] && hdr.Typeflag == tar.TypeReg {
+		return false, nil // eStargz's own records, not the image's files
 	}
 
 	name, err := g.resolver.resolveName(rel)
@@ -173,6 +178,13 @@ func (g *applyGuard) makeAnew(p string) error {
 //
 // containerd cleans entry names before the filter sees them, so an error
 // names the entry cleaned ("a/../../x" as "../x").
+// estargzMeta are the entries eStargz adds at a layer's root: its table of
+// contents and its prefetch landmarks. Applying a layer skips them there
+// (and only there), so that they never show in a container's root.
+var estargzMeta = map[string]bool{
+	estargz.TOCTarName: true, estargz.PrefetchLandmark: true, estargz.NoPrefetchLandmark: true,
+}
+
 func applyRel(name string) (string, error) {
 	if strings.HasPrefix(name, "/") {
 		if rel := strings.TrimPrefix(path.Clean(name), "/"); rel != "" {
