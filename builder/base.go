@@ -20,6 +20,15 @@ func WithStore(root string) Option {
 	return func(o *options) error { o.storeRoot = root; return nil }
 }
 
+// LocalRegistry is the registry part of the names crossdock gives images
+// it builds; it is not a host, so such names are never looked up remotely.
+const LocalRegistry = "crossdock.local"
+
+// IsLocalRef reports whether r names an image under LocalRegistry.
+func IsLocalRef(r name.Reference) bool {
+	return r.Context().RegistryStr() == LocalRegistry
+}
+
 // pinBase records the manifest digest of the base image for every target.
 func (b *build) pinBase(ctx context.Context, src *Source, prev *LockedLayer) (*LockedBase, error) {
 	if prev != nil && prev.Base != nil && covered(prev.Base.Platforms, b.targetNames()) {
@@ -77,9 +86,15 @@ func (b *build) lookupBase(ctx context.Context, ref string, t target) (v1.Image,
 			return nil, fmt.Errorf("base %s for %s: %w", ref, t, err)
 		}
 	}
+	at := b.at(b.spec.Layers[0].Line) // a base is always the first source
 	r, err := name.ParseReference(ref)
 	if err != nil {
-		return nil, errdefs.Invalid(fmt.Errorf("base %q: %w", ref, err))
+		return nil, errdefs.Invalid(fmt.Errorf("%s: base %q: %w", at, ref, err))
+	}
+	if IsLocalRef(r) {
+		return nil, errdefs.NotFound(fmt.Errorf("%s: base %s for %s: not in the local store "+
+			"(names under %s are local only, never fetched: build or load it first)",
+			at, ref, t, LocalRegistry))
 	}
 	img, err := remote.Image(r, remote.WithContext(ctx), remote.WithPlatform(t.Platform))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/crossdock/crossdock/builder"
 )
 
@@ -121,6 +123,16 @@ func runBuild(ctx context.Context, e *env, f *buildFlags, tag, output string, pu
 	ref := spec.Name
 	if tag != "" {
 		ref = tag
+	}
+	if push {
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			return usageError("--tag %q: %v", ref, err)
+		}
+		if builder.IsLocalRef(r) {
+			return usageError("--push: %s is under %s, a local-only name (give a registry "+
+				"name with --tag)", ref, builder.LocalRegistry)
+		}
 	}
 	opts, err := f.options(e)
 	if err != nil {

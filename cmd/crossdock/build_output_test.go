@@ -46,3 +46,13 @@ func TestBuildRefusesOutputsUpFront(t *testing.T) {
 		assert.Assert(t, fi.Mode()&os.ModeCharDevice != 0, "the device became %s", fi.Mode())
 	}
 }
+
+func TestBuildRefusesPushingALocalName(t *testing.T) {
+	spec := copyExample(t, "hello-go")
+	root := t.TempDir()
+	code, _, stderr := runCLI(t, "build", "-f", spec, "--root", root,
+		"--cache-dir", t.TempDir(), "--push")
+	assert.Equal(t, code, 2, stderr)
+	assert.Check(t, is.Contains(stderr, "crossdock.local/examples/hello-go:latest is under crossdock.local"))
+	storeIsEmpty(t, root)
+}
