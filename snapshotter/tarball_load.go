@@ -41,7 +41,12 @@ func (s *Store) Load(ctx context.Context, path string) ([]string, error) {
 			return names, err
 		}
 	}
-	return s.loadDocker(ctx, path)
+	names, err := s.loadDocker(ctx, path)
+	if err != nil && hasIndex && len(names) == 0 {
+		return nil, errdefs.Invalid(fmt.Errorf("load %s: its OCI layout names no image (no %s or full-reference %s annotation in index.json) and it has no docker manifest.json to fall back on",
+			path, ContainerdNameAnnotation, RefNameAnnotation))
+	}
+	return names, err
 }
 
 // extractLayout copies the OCI layout files of the tar at path into dir:
@@ -170,6 +175,9 @@ func (s *Store) loadDocker(ctx context.Context, path string) ([]string, error) {
 	if err != nil {
 		return nil, errdefs.Invalid(fmt.Errorf("load %s: %w", path, err))
 	}
+	if err := checkManifestPaths(path, m); err != nil {
+		return nil, err
+	}
 	var names []string
 	for _, entry := range m {
 		for _, t := range entry.RepoTags {
@@ -179,7 +187,7 @@ func (s *Store) loadDocker(ctx context.Context, path string) ([]string, error) {
 			}
 			img, err := tarball.Image(opener, &tag)
 			if err != nil {
-				return names, fmt.Errorf("load %s: %s: %w", path, t, err)
+				return names, errdefs.Invalid(fmt.Errorf("load %s: %s: %w", path, t, err))
 			}
 			if _, err := s.WriteImage(ctx, t, img); err != nil {
 				return names, err
@@ -191,4 +199,40 @@ func (s *Store) loadDocker(ctx context.Context, path string) ([]string, error) {
 		return nil, errdefs.Invalid(fmt.Errorf("load %s: no named image in the file", path))
 	}
 	return names, nil
+}
+
+// checkManifestPaths refuses a manifest.json whose config or layer paths
+// leave the tar's root (absolute, ../) or name an entry that is not a
+// regular file (a symlink to elsewhere): such a file is not a docker save
+// file, whatever it was made for.
+func checkManifestPaths(path string, m tarball.Manifest) error {
+	want := map[string]bool{}
+	for _, e := range m {
+		for _, p := range append([]string{e.Config}, e.Layers...) {
+			clean := filepath.ToSlash(filepath.Clean(p))
+			if p == "" || filepath.IsAbs(p) || clean == ".." || strings.HasPrefix(clean, "../") {
+				return errdefs.Invalid(fmt.Errorf("load %s: manifest.json names %q, outside the file", path, p))
+			}
+			want[clean] = true
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return errdefs.Invalid(fmt.Errorf("load %s: %w", path, err))
+		}
+		name := filepath.ToSlash(filepath.Clean(hdr.Name))
+		if want[name] && hdr.Typeflag != tar.TypeReg {
+			return errdefs.Invalid(fmt.Errorf("load %s: %s is not a regular file in the tar (type %q)", path, hdr.Name, hdr.Typeflag))
+		}
+	}
 }

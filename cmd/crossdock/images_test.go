@@ -104,7 +104,7 @@ func TestImageCommandErrors(t *testing.T) {
 			err: []string{"linux/riscv64", "linux/amd64, linux/arm/v7"}},
 		{name: "junk platform", args: []string{"inspect", "--platform", "linux/armv99", "owner/robot:v1"}, code: 2, err: []string{"linux/armv99"}},
 		{name: "pull flags conflict", args: []string{"pull", "--platform", "linux/amd64", "--all-platforms", "owner/robot:v1"}, code: 2, err: []string{"exclude"}},
-		{name: "save without -o", args: []string{"save", "owner/robot:v1"}, code: 2, err: []string{"-o"}},
+		{name: "save to a folder", args: []string{"save", "-o", "/", "owner/robot:v1"}, code: 2, err: []string{"folder"}},
 		{name: "load missing file", args: []string{"load", "-i", "/nonexistent.tar"}, code: 2, err: []string{"/nonexistent.tar"}},
 	}
 	for _, tc := range cases {
