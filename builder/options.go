@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/crossdock/crossdock/internal/errdefs"
 )
 
 // builderVersion is part of every cache key and is bumped whenever the bytes
@@ -44,6 +46,9 @@ type Event struct {
 // WithPlatforms builds only these platforms instead of the spec's.
 func WithPlatforms(platforms ...string) Option {
 	return func(o *options) error {
+		if len(platforms) == 0 {
+			return fmt.Errorf("platforms: empty: name at least one")
+		}
 		if _, err := parsePlatforms(platforms); err != nil {
 			return err
 		}
@@ -84,12 +89,17 @@ func WithProgress(fn func(Event)) Option {
 	return func(o *options) error { o.progress = fn; return nil }
 }
 
+// MaxEpoch is the latest SOURCE_DATE_EPOCH a build takes: the largest
+// mtime a plain USTAR header holds (11 octal digits, in the year 2242);
+// layers carry no PAX time records.
+const MaxEpoch = 1<<33 - 1
+
 // WithSourceDateEpoch sets every mtime and the config's created time to
 // epoch (seconds), overriding the spec's and the lockfile's.
 func WithSourceDateEpoch(epoch int64) Option {
 	return func(o *options) error {
-		if epoch < 0 {
-			return fmt.Errorf("source date epoch %d: negative", epoch)
+		if epoch < 0 || epoch > MaxEpoch {
+			return fmt.Errorf("source date epoch %d: want 0..%d", epoch, MaxEpoch)
 		}
 		o.epoch = &epoch
 		return nil
@@ -106,7 +116,7 @@ func newOptions(s *Spec, opts []Option) (*options, error) {
 	o := &options{}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
-			return nil, err
+			return nil, errdefs.Invalid(err)
 		}
 	}
 	if o.cacheDir == "" {

@@ -30,8 +30,8 @@ func (s *Spec) check() error {
 	if _, err := name.NewTag(s.Name); err != nil {
 		return fmt.Errorf("%s: name %q: not an image reference: %w", s.Path, s.Name, err)
 	}
-	if s.Epoch != nil && *s.Epoch < 0 {
-		return fmt.Errorf("%s: epoch %d: want seconds since 1970, >= 0", s.Path, *s.Epoch)
+	if s.Epoch != nil && (*s.Epoch < 0 || *s.Epoch > MaxEpoch) {
+		return fmt.Errorf("%s: epoch %d: want seconds since 1970, 0..%d", s.Path, *s.Epoch, MaxEpoch)
 	}
 	if err := checkPorts(s.Config.Ports); err != nil {
 		return fmt.Errorf("%s: config: %w", s.Path, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/pflag"
 
 	"github.com/crossdock/crossdock/builder"
 )
@@ -20,10 +21,15 @@ type buildFlags struct {
 	locked    bool
 	cacheDir  string
 	mirror    string
+	fs        *pflag.FlagSet
 }
 
 func (f *buildFlags) options(e *env) ([]builder.Option, error) {
 	opts := []builder.Option{builder.WithStore(e.root)}
+	if f.fs != nil && f.fs.Changed("platform") && len(f.platforms) == 0 {
+		return nil, usageError("--platform: empty: name at least one platform, " +
+			"or leave the flag out for the spec's")
+	}
 	if len(f.platforms) > 0 {
 		opts = append(opts, builder.WithPlatforms(f.platforms...))
 	}
@@ -38,8 +44,9 @@ func (f *buildFlags) options(e *env) ([]builder.Option, error) {
 	}
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, usageError("SOURCE_DATE_EPOCH=%q: want seconds since 1970", s)
+		if err != nil || n < 0 || n > builder.MaxEpoch {
+			return nil, usageError("SOURCE_DATE_EPOCH=%q: want seconds since 1970, "+
+				"0..%d", s, builder.MaxEpoch)
 		}
 		opts = append(opts, builder.WithSourceDateEpoch(n))
 	}
@@ -59,12 +66,8 @@ func (f *buildFlags) options(e *env) ([]builder.Option, error) {
 	return opts, nil
 }
 
-func addBuildFlags(fs interface {
-	StringVarP(p *string, name, short, value, usage string)
-	StringSliceVar(p *[]string, name string, value []string, usage string)
-	BoolVar(p *bool, name string, value bool, usage string)
-	StringVar(p *string, name, value, usage string)
-}, f *buildFlags) {
+func addBuildFlags(fs *pflag.FlagSet, f *buildFlags) {
+	f.fs = fs
 	fs.StringVarP(&f.file, "file", "f", "crossdock.yaml", "the spec file")
 	fs.StringSliceVar(&f.platforms, "platform", nil, "platforms to build (default: the spec's)")
 	fs.BoolVar(&f.locked, "locked", false, "use only the lockfile's pins; fail if it is stale")

@@ -56,3 +56,27 @@ func TestBuildRefusesPushingALocalName(t *testing.T) {
 	assert.Check(t, is.Contains(stderr, "crossdock.local/examples/hello-go:latest is under crossdock.local"))
 	storeIsEmpty(t, root)
 }
+
+func TestBuildRefusesEmptyPlatformsAndBadEpochs(t *testing.T) {
+	spec := copyExample(t, "hello-go")
+	for _, tc := range []struct {
+		epoch string
+		args  []string
+		want  string
+	}{
+		{args: []string{"--platform", ""}, want: "--platform: empty"},
+		{epoch: "99999999999999", want: `SOURCE_DATE_EPOCH="99999999999999"`},
+		{epoch: "-1", want: `SOURCE_DATE_EPOCH="-1"`},
+		{epoch: "soon", want: `SOURCE_DATE_EPOCH="soon"`},
+	} {
+		t.Setenv("SOURCE_DATE_EPOCH", tc.epoch) // "" is unset for crossdock
+		for _, cmd := range []string{"build", "lock"} {
+			root := t.TempDir()
+			args := append([]string{cmd, "-f", spec, "--root", root, "--cache-dir", t.TempDir()}, tc.args...)
+			code, _, stderr := runCLI(t, args...)
+			assert.Check(t, is.Equal(code, 2), "%v: %s", args, stderr)
+			assert.Check(t, is.Contains(stderr, tc.want), "%v", args)
+			storeIsEmpty(t, root)
+		}
+	}
+}
