@@ -3,6 +3,8 @@ package builder
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -18,4 +20,18 @@ func TestLocalBaseIsNeverFetched(t *testing.T) {
 	_, err = Build(context.Background(), s, WithCacheDir(t.TempDir()), WithStore(t.TempDir()))
 	assert.Assert(t, errors.Is(err, errdefs.ErrNotFound), err)
 	assert.ErrorContains(t, err, p+":4: base crossdock.local/nope:1 for linux/amd64: not in the local store")
+}
+
+func TestEachSpecHasItsOwnLock(t *testing.T) {
+	dir := t.TempDir()
+	for name, want := range map[string]string{
+		"crossdock.yaml": "crossdock.lock", "ok.yaml": "ok.lock", "arm.yml": "arm.lock",
+		"spec.json": "spec.json.lock",
+	} {
+		p := filepath.Join(dir, name)
+		assert.NilError(t, os.WriteFile(p, []byte("name: a/b:1\nlayers: [{uroot: {}}]\n"), 0o644))
+		s, err := Load(p)
+		assert.NilError(t, err)
+		assert.Equal(t, LockPath(s), filepath.Join(dir, want))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/crossdock/crossdock/internal/atomicfile"
 	"github.com/crossdock/crossdock/internal/errdefs"
@@ -15,7 +16,8 @@ import (
 // LockVersion is the lockfile format version.
 const LockVersion = 1
 
-// LockFileName is the lockfile's name, next to the spec.
+// LockFileName is the lockfile's name next to a spec named crossdock.yaml;
+// see LockPath for other names.
 const LockFileName = "crossdock.lock"
 
 // TODO: files from the build context are not pinned (they are hashed into
@@ -91,9 +93,17 @@ type LockedBase struct {
 	Platforms map[string]string `json:"platforms"`
 }
 
-// LockPath is where the spec's lockfile lives.
+// LockPath is where the spec's lockfile lives: next to it, named after it
+// with .lock for .yaml or .yml (crossdock.yaml -> crossdock.lock, ok.yml ->
+// ok.lock), or with .lock added to any other name, so two specs in one
+// folder never share a lockfile.
 func LockPath(s *Spec) string {
-	return filepath.Join(s.Context, LockFileName)
+	base := filepath.Base(s.Path)
+	switch ext := filepath.Ext(base); ext {
+	case ".yaml", ".yml":
+		base = strings.TrimSuffix(base, ext)
+	}
+	return filepath.Join(s.Context, base+".lock")
 }
 
 // ReadLock reads a lockfile. A missing file gives an error wrapping

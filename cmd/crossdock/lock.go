@@ -14,7 +14,7 @@ func init() {
 		addBuildFlags(fs, &f)
 		return &command{
 			name:    "lock",
-			summary: "resolve every input of a crossdock.yaml and write crossdock.lock next to it",
+			summary: "resolve every input of a spec and write its lockfile next to it (crossdock.yaml: crossdock.lock)",
 			usage:   "lock [-f crossdock.yaml] [--platform LIST] [--mirror URL]",
 			example: "crossdock lock -f examples/ros/crossdock.yaml",
 			flags:   fs,
