@@ -27,7 +27,11 @@ import (
 // another process sharing dir has appended to it: several registries may
 // share dir, the journal is flocked), and blob GET and HEAD are served from disk with full
 // HTTP range support (one range, open-ended and suffix ranges, If-Range).
-func NewRegistry(dir string) (http.Handler, error) {
+func NewRegistry(dir string, opts ...RegistryOption) (http.Handler, error) {
+	var o registryOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	blobs, err := newDiskBlobs(filepath.Join(dir, "blobs"))
 	if err != nil {
 		return nil, err
@@ -38,7 +42,8 @@ func NewRegistry(dir string) (http.Handler, error) {
 			registry.WithBlobHandler(blobs),
 			registry.Logger(log.New(io.Discard, "", 0)),
 		),
-		journal: filepath.Join(dir, "manifests.jsonl"),
+		journal:     filepath.Join(dir, "manifests.jsonl"),
+		allowDelete: o.delete,
 	}
 	if err := h.replay(context.Background()); err != nil {
 		return nil, err
@@ -60,11 +65,29 @@ type registryHandler struct {
 	writes  sync.Mutex // serializes manifest writes with their journal lines and replays
 
 	replayed int64 // journal bytes replayed so far, under writes
+
+	allowDelete bool
+}
+
+// RegistryOption configures NewRegistry and ServeRegistry.
+type RegistryOption func(*registryOptions)
+
+type registryOptions struct{ delete bool }
+
+// WithDelete lets clients DELETE manifests and blobs (default: 405
+// UNSUPPORTED). Blobs are shared by every repository, so deleting one
+// breaks the other repositories that use it.
+func WithDelete() RegistryOption {
+	return func(o *registryOptions) { o.delete = true }
 }
 
 func (h *registryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, target := route(r.URL.Path)
 	if h.checkRequest(w, r, kind, target) {
+		return
+	}
+	if r.Method == http.MethodDelete && !h.allowDelete {
+		apiError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "this registry does not delete (start it with --enable-delete)")
 		return
 	}
 	if kind == "manifests" || kind == "tags" || strings.HasSuffix(r.URL.Path, "/_catalog") {
@@ -153,8 +176,8 @@ func (h *registryHandler) recordManifest(w http.ResponseWriter, r *http.Request,
 // (such as 127.0.0.1:0) until ctx ends or stop is called. It returns the
 // address it listens on. stop waits for requests in flight, at most five
 // seconds.
-func ServeRegistry(ctx context.Context, addr, dir string) (string, func(), error) {
-	handler, err := NewRegistry(dir)
+func ServeRegistry(ctx context.Context, addr, dir string, opts ...RegistryOption) (string, func(), error) {
+	handler, err := NewRegistry(dir, opts...)
 	if err != nil {
 		return "", nil, err
 	}

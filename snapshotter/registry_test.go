@@ -83,7 +83,7 @@ func TestRegistryPersists(t *testing.T) {
 	assert.NilError(t, remote.WriteIndex(ref, idx))
 	stop()
 
-	addr2, stop2, err := ServeRegistry(ctx, "127.0.0.1:0", dir)
+	addr2, stop2, err := ServeRegistry(ctx, "127.0.0.1:0", dir, WithDelete())
 	assert.NilError(t, err)
 	defer stop2()
 	ref2, err := name.ParseReference(addr2 + "/owner/keep:v1")
@@ -91,6 +91,12 @@ func TestRegistryPersists(t *testing.T) {
 	got, err := remote.Index(ref2)
 	assert.NilError(t, err)
 	assert.DeepEqual(t, digests(t, got), want)
+
+	// DELETE is refused unless enabled.
+	addrNoDel := startEmbedded(t)
+	refNoDel, err := name.ParseReference(addrNoDel + "/owner/keep:v1")
+	assert.NilError(t, err)
+	assert.Check(t, is.ErrorContains(remote.Delete(refNoDel), "UNSUPPORTED"))
 
 	// A deleted tag stays deleted after a restart.
 	assert.NilError(t, remote.Delete(ref2))

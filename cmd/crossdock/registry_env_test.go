@@ -32,6 +32,7 @@ func TestRegistryAddressValidation(t *testing.T) {
 		{name: "serve with bad env", env: "http://x", args: []string{"registry", "serve"}, err: "CROSSDOCK_REGISTRY"},
 		{name: "port out of range", args: []string{"registry", "serve", "--addr", "127.0.0.1:99999"}, err: "99999"},
 		{name: "garbage addr", args: []string{"registry", "serve", "--addr", "garbage"}, err: "garbage"},
+		{name: "public addr", args: []string{"registry", "serve", "--addr", "0.0.0.0:0"}, err: "--insecure-public"},
 		{name: "dir is a file", args: []string{"registry", "serve", "--addr", "127.0.0.1:0", "--dir", file}, err: file},
 	}
 	for _, tc := range cases {
