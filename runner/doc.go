@@ -10,11 +10,13 @@
 // /dev/crossdock-init) that starts the entrypoint, reaps orphans, forwards
 // signals and exits with the entrypoint's code, or 128+signal.
 //
-// A detached container (Start) is watched by a shim: crossdock re-executed
-// as its own session, which runs runc, writes the log, holds the published
-// ports and records the exit code. A foreground container (Run) is watched the
-// same way from the calling process. State changes take a flock, so any number
-// of crossdock processes may share one root.
+// Every container is watched by a shim: crossdock re-executed as its own
+// session (argv[0] crossdock-shim), which runs runc, writes the log, holds the
+// published ports and records the exit code. Start leaves it detached; Run
+// (the foreground `crossdock run`) starts the same shim and attaches to it,
+// handing it the caller's streams and forwarding signals, so a caller that dies
+// leaves the container watched. State changes take a flock, so any number of
+// crossdock processes may share one root.
 //
 // Named volumes live under ROOT/volumes/NAME/_data until RemoveVolume.
 package runner
