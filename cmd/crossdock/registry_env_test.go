@@ -24,6 +24,7 @@ func TestRegistryAddressValidation(t *testing.T) {
 		name, env string
 		args      []string
 		err       string
+		root      string
 	}{
 		{name: "scheme", env: "http://127.0.0.1:5115", args: []string{"pull", "owner/x:v1"}, err: "CROSSDOCK_REGISTRY"},
 		{name: "trailing slash", env: "127.0.0.1:5115/", args: []string{"push", "owner/x:v1"}, err: "CROSSDOCK_REGISTRY"},
@@ -32,13 +33,18 @@ func TestRegistryAddressValidation(t *testing.T) {
 		{name: "serve with bad env", env: "http://x", args: []string{"registry", "serve"}, err: "CROSSDOCK_REGISTRY"},
 		{name: "port out of range", args: []string{"registry", "serve", "--addr", "127.0.0.1:99999"}, err: "99999"},
 		{name: "garbage addr", args: []string{"registry", "serve", "--addr", "garbage"}, err: "garbage"},
+		{name: "root is a file", args: []string{"images"}, root: file, err: file},
 		{name: "public addr", args: []string{"registry", "serve", "--addr", "0.0.0.0:0"}, err: "--insecure-public"},
 		{name: "dir is a file", args: []string{"registry", "serve", "--addr", "127.0.0.1:0", "--dir", file}, err: file},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("CROSSDOCK_REGISTRY", tc.env)
-			code, _, errOut := runCLI(t, append(tc.args, "--root", t.TempDir())...)
+			root := tc.root
+			if root == "" {
+				root = t.TempDir()
+			}
+			code, _, errOut := runCLI(t, append(tc.args, "--root", root)...)
 			assert.Equal(t, code, 2, errOut)
 			assert.Check(t, is.Contains(errOut, tc.err))
 		})

@@ -30,6 +30,9 @@ func init() {
 // openStore opens the store at env.root, telling the log when a push or
 // pull uses the embedded registry in-process.
 func openStore(e *env) (*snapshotter.Store, error) {
+	if fi, err := os.Stat(e.root); err == nil && !fi.IsDir() {
+		return nil, usageError("store root %s (--root or CROSSDOCK_ROOT) is not a folder", e.root)
+	}
 	return snapshotter.Open(e.root, snapshotter.WithServeNotice(func(addr, dir string) {
 		e.log.Info("nothing listens at the default registry; using the embedded one in-process for this command",
 			"addr", addr, "data", dir)
