@@ -163,6 +163,12 @@ func (w *watch) runc(ctx context.Context) error {
 	os.Remove(pidFile)
 	runcLog := filepath.Join(dir, "runc.log")
 	os.Remove(runcLog)
+	if exists(filepath.Join(r.runcRoot, st.ID)) {
+		// Left by a runc that died with its shim: it would refuse this run
+		// ("container with given ID already exists"). claim made sure the
+		// container no longer runs.
+		exec.Command(r.runc, "--root", r.runcRoot, "delete", "--force", st.ID).Run()
+	}
 	args := []string{"--root", r.runcRoot, "--log", runcLog, "--log-format", "json",
 		"run", "--bundle", dir, "--pid-file", pidFile, "--preserve-fds", "1"}
 	cmd := exec.Command(r.runc)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -94,6 +95,22 @@ func TestShimDies(t *testing.T) {
 	assert.Check(t, !strings.Contains(res.stdout, "days ago"))
 	mustRun(t, root, "rm", "orph")
 
+	// The shim and its runc die: the container runs on, orphaned; once
+	// stopped, it starts again (runc's stale record is replaced).
+	mustRun(t, root, "run", "-d", "--name", "orph2", "robot/probe:amd64", "sleep")
+	shim := shimOf("orph2")
+	runc := runcOf(t, shim)
+	assert.NilError(t, syscall.Kill(shim, syscall.SIGKILL))
+	assert.NilError(t, syscall.Kill(runc, syscall.SIGKILL))
+	waitFor(t, func() bool { return strings.Contains(mustRun(t, root, "ps").stdout, "Up (orphaned)") })
+	res = mustRun(t, root, "exec", "orph2", "/probe", "echo", "still")
+	assert.Check(t, is.Equal(res.stdout, "[still]\n"))
+	mustRun(t, root, "restart", "-t", "5", "orph2")
+	res = mustRun(t, root, "ps")
+	assert.Check(t, is.Contains(res.stdout, "orph2"))
+	assert.Check(t, !strings.Contains(res.stdout, "orphaned"), res.stdout)
+	mustRun(t, root, "rm", "-f", "orph2")
+
 	// --rm is applied by the next command that sees it ended.
 	mustRun(t, root, "run", "-d", "--rm", "--name", "gc", "robot/probe:amd64", "sleep")
 	assert.NilError(t, syscall.Kill(shimOf("gc"), syscall.SIGKILL))
@@ -103,4 +120,25 @@ func TestShimDies(t *testing.T) {
 	mounts, err := os.ReadFile("/proc/self/mounts")
 	assert.NilError(t, err)
 	assert.Check(t, !strings.Contains(string(mounts), root), "mounts left under %s", root)
+}
+
+// runcOf finds the `runc run` that the shim with pid shim started.
+func runcOf(t *testing.T, shim int) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	assert.NilError(t, err)
+	for _, e := range ents {
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		fields := strings.Fields(s[strings.LastIndex(s, ")")+1:])
+		if fields[1] == strconv.Itoa(shim) && strings.Contains(s, "(runc") {
+			pid, _ := strconv.Atoi(e.Name())
+			return pid
+		}
+	}
+	t.Fatalf("no runc under shim %d", shim)
+	return 0
 }
