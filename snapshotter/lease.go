@@ -23,9 +23,9 @@ import (
 
 // leaseRecord is the content of a lease file.
 type leaseRecord struct {
-	Image  v1.Hash   `json:"image"`  // the manifest's digest
-	Blobs  []v1.Hash `json:"blobs"`  // manifest, config and layers
-	Chains []v1.Hash `json:"chains"` // snapshot chain IDs, lowest first
+	Image  v1.Hash   `json:"image,omitzero"` // the manifest's digest; zero for LeaseLayers
+	Blobs  []v1.Hash `json:"blobs"`          // manifest, config and layers
+	Chains []v1.Hash `json:"chains"`         // snapshot chain IDs, lowest first
 }
 
 // leaseDir is the folder of lease files.
@@ -73,6 +73,47 @@ func (s *Store) Lease(ctx context.Context, id string, img v1.Image) error {
 
 	// The shared store lock orders the lease with Prune, which holds the
 	// exclusive one while it reads the leases and removes.
+	l, err := s.shared(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if err := os.MkdirAll(s.leaseDir(), 0o755); err != nil {
+		return fmt.Errorf("lease %s: %w", id, err)
+	}
+	if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
+		return fmt.Errorf("lease %s: %w", id, err)
+	}
+	return nil
+}
+
+// LeaseLayers records that id uses the snapshot folders layerDirs, as
+// Unpack returned them: until ReleaseLease(id), Prune keeps those
+// snapshots (not the image's blobs; use Lease for those). It is for
+// callers that kept the folders but not the image, such as the runner
+// when it creates a container. A folder that is not a snapshot of this
+// store is an errdefs.Invalid error (a rootfs folder given directly
+// needs no lease).
+func (s *Store) LeaseLayers(ctx context.Context, id string, layerDirs []string) error {
+	p, err := s.leasePath(id)
+	if err != nil {
+		return err
+	}
+	var rec leaseRecord
+	snapDir := filepath.Clean(s.snapshots().dir)
+	for _, d := range layerDirs {
+		d = filepath.Clean(d)
+		snap := filepath.Dir(d)
+		chain, ok := snapParseName(filepath.Base(snap))
+		if !ok || filepath.Base(d) != "fs" || filepath.Dir(snap) != snapDir {
+			return errdefs.Invalid(fmt.Errorf("lease %s: %s is not a snapshot folder of %s", id, d, snapDir))
+		}
+		rec.Chains = append(rec.Chains, chain)
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("lease %s: %w", id, err)
+	}
 	l, err := s.shared(ctx)
 	if err != nil {
 		return err

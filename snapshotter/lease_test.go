@@ -49,6 +49,32 @@ func TestLeaseKeepsSnapshotsAndBlobs(t *testing.T) {
 	assert.Check(t, is.Len(rep.Blobs, 4), "2 layers, a config and a manifest")
 }
 
+// LeaseLayers keeps the snapshots a container's layer folders name.
+func TestLeaseLayers(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	img, err := random.Image(1024, 2)
+	assert.NilError(t, err)
+	_, err = s.WriteImage(ctx, "owner/app:v1", img)
+	assert.NilError(t, err)
+	stored, err := s.Image(ctx, "owner/app:v1", "")
+	assert.NilError(t, err)
+	dirs, err := s.Unpack(ctx, stored)
+	assert.NilError(t, err)
+	assert.NilError(t, s.LeaseLayers(ctx, "ctr2", dirs))
+	assert.Check(t, s.LeaseLayers(ctx, "ctr3", []string{t.TempDir()}) != nil, "a folder outside the snapshots")
+
+	_, err = s.Remove(ctx, "owner/app:v1")
+	assert.NilError(t, err)
+	rep, err := s.Prune(ctx)
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(rep.Snapshots, 0))
+	assert.NilError(t, s.ReleaseLease(ctx, "ctr2"))
+	rep, err = s.Prune(ctx)
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(rep.Snapshots, 2))
+}
+
 func TestLeaseBadIDs(t *testing.T) {
 	s := openTemp(t)
 	img, err := random.Image(16, 1)
