@@ -20,10 +20,6 @@ const LockVersion = 1
 // see LockPath for other names.
 const LockFileName = "crossdock.lock"
 
-// TODO: files from the build context are not pinned (they are hashed into
-// the layer cache keys only), so a --locked build of an edited context
-// succeeds and gives a new digest rather than failing.
-//
 // Lockfile pins every outside input of a spec: Go module sums, the u-root
 // version, each Debian package's version and sha256 per architecture, and
 // base image digests. It is JSON, with one entry per layer source.
@@ -47,6 +43,10 @@ type LockedLayer struct {
 	URoot  *LockedURoot  `json:"uroot,omitempty"`
 	Debian *LockedDebian `json:"debian,omitempty"`
 	Base   *LockedBase   `json:"base,omitempty"`
+	// Files pins the content a files source copies, or the main module's
+	// files a go source compiles: path relative to the build context ->
+	// "MODE sha256:HEX" (MODE 0644 or 0755) or "link TARGET".
+	Files map[string]string `json:"files,omitempty"`
 }
 
 // LockedGo pins a Go module's dependencies through its go.mod and go.sum.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,14 @@ func (b *build) resolve(ctx context.Context) error {
 		if err := b.resolveLayer(ctx, i, src, prev, &l); err != nil {
 			return err
 		}
+		if err := b.pinContent(ctx, src, &l); err != nil {
+			return err
+		}
+		if prev != nil && b.opts.locked && !maps.Equal(prev.Files, l.Files) {
+			return errdefs.Invalid(fmt.Errorf("lockfile %s is stale: %s:%d: layer %d (%s): "+
+				"%s changed since it was locked (run crossdock lock)", b.opts.lockPath,
+				s.Path, src.Line, i+1, l.Kind, pinsDiffer(prev.Files, l.Files)))
+		}
 		lock.Layers = append(lock.Layers, l)
 	}
 	b.lock = lock
@@ -93,6 +102,18 @@ func (b *build) resolveLayer(ctx context.Context, i int, src *Source, prev, l *L
 		l.Base = bl
 	}
 	return nil
+}
+
+// pinContent records the build context's files a files or go source uses.
+func (b *build) pinContent(ctx context.Context, src *Source, l *LockedLayer) error {
+	var err error
+	switch {
+	case src.Files != nil:
+		l.Files, err = b.pinFiles(src.Files)
+	case src.Go != nil:
+		l.Files, err = b.pinGoSources(ctx, src.Go, src.Line)
+	}
+	return err
 }
 
 // sourceDigest hashes a source's definition (after defaults were applied).
