@@ -63,3 +63,26 @@ func TestPullReportsFallback(t *testing.T) {
 	assert.Assert(t, is.Len(got, 1))
 	assert.Check(t, is.Equal(got[0].Fallback, ""))
 }
+
+// Pushing an index pulled for one platform names what is missing: the
+// other platforms, and attestations as attestations, not unknown/unknown.
+func TestPushNamesMissingEntries(t *testing.T) {
+	ctx := context.Background()
+	addr := startEmbedded(t)
+	idx, _ := buildIndex(t, types.OCIImageIndex, []entry{
+		{name: "amd", platform: plat("linux", "amd64", "")},
+		{name: "arm", platform: plat("linux", "arm", "v7")},
+		{name: "att", platform: plat("unknown", "unknown", ""),
+			annotations: map[string]string{AttestationAnnotation: "attestation-manifest"}},
+	})
+	r, err := name.ParseReference(addr + "/owner/part:v1")
+	assert.NilError(t, err)
+	assert.NilError(t, remote.WriteIndex(r, idx))
+	s := openTemp(t)
+	_, err = s.Pull(ctx, r.String(), WithPlatform("linux/amd64"))
+	assert.NilError(t, err)
+	err = s.Push(ctx, r.String(), WithTarget(addr+"/owner/part:v2"))
+	assert.Check(t, is.ErrorContains(err, "linux/arm/v7"))
+	assert.Check(t, is.ErrorContains(err, "the attestation sha256:"))
+	assert.Check(t, err != nil && !strings.Contains(err.Error(), "unknown/unknown"), "%v", err)
+}
