@@ -3,7 +3,6 @@ package builder
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -34,6 +33,7 @@ type build struct {
 	lock    *Lockfile // the resolved pins
 	epoch   time.Time
 	goVer   string
+	tmp     *buildTemp // this build's temporary folder, removed by Build and Lock
 }
 
 func newBuild(ctx context.Context, spec *Spec, opts []Option) (*build, error) {
@@ -53,19 +53,21 @@ func newBuild(ctx context.Context, spec *Spec, opts []Option) (*build, error) {
 		return nil, errdefs.Invalid(fmt.Errorf("--locked: no lockfile at %s "+
 			"(run crossdock lock)", o.lockPath))
 	}
-	if err := os.MkdirAll(filepath.Join(o.cacheDir, "tmp"), 0o755); err != nil {
+	tmp, err := startTemp(ctx, filepath.Join(o.cacheDir, "tmp"))
+	if err != nil {
 		return nil, fmt.Errorf("cache dir: %w", err)
 	}
 	goVer := ""
 	for _, l := range spec.Layers {
 		if l.Go != nil || l.URoot != nil {
 			if goVer, err = goVersion(ctx); err != nil {
+				tmp.close()
 				return nil, err
 			}
 			break
 		}
 	}
-	return &build{spec: spec, opts: o, targets: targets, old: old, goVer: goVer}, nil
+	return &build{spec: spec, opts: o, targets: targets, old: old, goVer: goVer, tmp: tmp}, nil
 }
 
 // Build resolves the spec's inputs (from its lockfile where it pins them),
@@ -76,6 +78,7 @@ func Build(ctx context.Context, spec *Spec, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.tmp.close()
 	if err := b.resolve(ctx); err != nil {
 		return nil, err
 	}
@@ -99,6 +102,7 @@ func Lock(ctx context.Context, spec *Spec, opts ...Option) (*Lockfile, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.tmp.close()
 	if !b.opts.locked {
 		b.old = nil
 	}

@@ -96,7 +96,7 @@ func (b *build) debianLayer(ctx context.Context, i int, pin *LockedDebian, t tar
 	key := layerKey("debian", pkgs, b.epoch.Unix(), b.prio())
 	// The spool holds file contents until the tree is written; it is
 	// removed at once and kept open, so nothing is left if the build dies.
-	spool, err := os.CreateTemp(filepath.Join(b.opts.cacheDir, "tmp"), "debs-*")
+	spool, err := os.CreateTemp(b.tmp.dir, "debs-*")
 	if err != nil {
 		return nil, err
 	}

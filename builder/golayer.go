@@ -21,7 +21,7 @@ func (b *build) goLayer(ctx context.Context, i int, g *GoSource, t target) (*lay
 	if err != nil {
 		return nil, errdefs.Invalid(fmt.Errorf("%s: %w", b.at(b.spec.Layers[i].Line), err))
 	}
-	out, err := os.MkdirTemp(filepath.Join(b.opts.cacheDir, "tmp"), "go-*")
+	out, err := os.MkdirTemp(b.tmp.dir, "go-*")
 	if err != nil {
 		return nil, err
 	}

@@ -108,10 +108,7 @@ func (b *build) blobPath(h v1.Hash) string {
 
 // writeLayer writes t as a tar, converts it to eStargz and stores the blob.
 func (b *build) writeLayer(ctx context.Context, t *tree, prio []string) (*layerRecord, error) {
-	tmpDir := filepath.Join(b.opts.cacheDir, "tmp")
-	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
-		return nil, err
-	}
+	tmpDir := b.tmp.dir
 	tarFile, err := os.CreateTemp(tmpDir, "layer-*.tar")
 	if err != nil {
 		return nil, err
