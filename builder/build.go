@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -34,6 +35,10 @@ type build struct {
 	epoch   time.Time
 	goVer   string
 	tmp     *buildTemp // this build's temporary folder, removed by Build and Lock
+
+	claimMu sync.Mutex
+	claims  map[string][2]int // image path -> first layer index and line putting a file there
+	warned  map[string]bool
 }
 
 func newBuild(ctx context.Context, spec *Spec, opts []Option) (*build, error) {

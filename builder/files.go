@@ -19,7 +19,7 @@ import (
 // Two entries of one layer that put something other than a folder on the
 // same path are refused, naming both lines: the spec would otherwise
 // silently drop the first.
-func (b *build) filesLayer(ctx context.Context, files []FileSource) (*layerRecord, error) {
+func (b *build) filesLayer(ctx context.Context, i int, files []FileSource) (*layerRecord, error) {
 	tr := newTree()
 	owner := map[string]*FileSource{} // image path -> the entry that put it there
 	for i := range files {
@@ -32,7 +32,45 @@ func (b *build) filesLayer(ctx context.Context, files []FileSource) (*layerRecor
 			return nil, errdefs.Invalid(fmt.Errorf("%s: files: %s: %w", b.at(f.Line), f.Src, err))
 		}
 	}
+	for name, f := range owner {
+		if n := tr.entries[name]; n != nil && n.hdr.Typeflag != tar.TypeDir {
+			b.claim(name, i, f.Line)
+		}
+	}
 	return b.treeLayer(ctx, tr)
+}
+
+// claim records that layer i (its entry at line) puts a file at name, and
+// reports a warning when an earlier layer of the spec put one there too: the
+// upper layer wins in the image, which is allowed but seldom meant.
+func (b *build) claim(name string, i, line int) {
+	b.claimMu.Lock()
+	defer b.claimMu.Unlock()
+	if b.claims == nil {
+		b.claims = map[string][2]int{}
+	}
+	prev, ok := b.claims[name]
+	if !ok || prev[0] > i {
+		b.claims[name] = [2]int{i, line}
+	}
+	if !ok || prev[0] == i {
+		return
+	}
+	lo, hi := prev, [2]int{i, line}
+	if prev[0] > i {
+		lo, hi = hi, lo
+	}
+	key := fmt.Sprint(name, lo, hi)
+	if b.warned[key] {
+		return
+	}
+	if b.warned == nil {
+		b.warned = map[string]bool{}
+	}
+	b.warned[key] = true
+	b.opts.report(Event{Layer: hi[0] + 1, Kind: b.spec.Layers[hi[0]].Kind(), Step: "warning",
+		Detail: fmt.Sprintf("%s: /%s replaces the one layer %d puts there (%s)",
+			b.at(hi[1]), name, lo[0]+1, b.at(lo[1]))})
 }
 
 // at is "SPEC:LINE", for errors.

@@ -42,6 +42,7 @@ func (b *build) goLayer(ctx context.Context, i int, g *GoSource, t target) (*lay
 			return nil, err
 		}
 		tr.addFile(path.Join(g.Dest, name), bin, fi.Size(), 0o755, 0, 0)
+		b.claim(clean(path.Join(g.Dest, name)), i, b.spec.Layers[i].Line)
 	}
 	return b.treeLayer(ctx, tr)
 }

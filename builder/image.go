@@ -96,7 +96,7 @@ func (b *build) sourceLayer(ctx context.Context, i int, src *Source, pin *Locked
 	case src.URoot != nil:
 		return b.urootLayer(ctx, pin.URoot, t)
 	case src.Files != nil:
-		return b.filesLayer(ctx, src.Files)
+		return b.filesLayer(ctx, i, src.Files)
 	case src.Debian != nil:
 		return b.debianLayer(ctx, i, pin.Debian, t)
 	}

@@ -61,6 +61,10 @@ func (f *buildFlags) options(e *env) ([]builder.Option, error) {
 		if ev.Detail != "" {
 			args = append(args, "detail", ev.Detail)
 		}
+		if ev.Step == "warning" {
+			e.log.Warn("build", args...)
+			return
+		}
 		e.log.Info("build", args...)
 	}))
 	return opts, nil
