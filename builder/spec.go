@@ -199,14 +199,21 @@ func Load(path string) (*Spec, error) {
 }
 
 func parse(path string, data []byte) (*Spec, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(path, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty spec: want a mapping with at least name and layers", path)
+	}
+	if doc := root.Content[0]; doc.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: want a mapping of keys (name, platforms, config, "+
+			"layers, ...) at the top, not a %s", path, doc.Line, nodeKind(doc))
+	}
 	var s Spec
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
-		return nil, yamlError(path, err)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(path, err)
 	}
 	setLines(&s, &root)
@@ -225,6 +232,16 @@ func parse(path string, data []byte) (*Spec, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "single value"
+	}
+	return "YAML node of kind " + fmt.Sprint(n.Kind)
 }
 
 // yamlError rewrites yaml.v3's errors as "file:line: message".

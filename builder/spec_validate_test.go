@@ -39,6 +39,8 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"negative epoch", "name: a\nepoch: -5\nlayers: [{uroot: {}}]\n", "epoch -5"},
 		{"bad name", "name: \"UPPER CASE::bad\"\nlayers: [{uroot: {}}]\n", `name "UPPER CASE::bad"`},
 		{"missing src", files("{src: nope, dest: /y}"), `src "nope"`},
+		{"empty spec", "", ": empty spec"},
+		{"top-level list", "- a\n- b\n", ":1: want a mapping of keys"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
