@@ -49,15 +49,13 @@ type LockedLayer struct {
 	Files map[string]string `json:"files,omitempty"`
 }
 
-// LockedGo pins a Go module's dependencies through its go.mod and go.sum.
-//
-// TODO: Toolchain is recorded, not enforced: a build with another Go version
-// uses the lock as it is and gives other binaries, so another digest, with
-// no message saying why.
+// LockedGo pins a Go module's dependencies through its go.mod and go.sum,
+// and the Go toolchain: a --locked build with another Go version fails
+// (another compiler gives other binaries, so another digest).
 type LockedGo struct {
 	GoMod string `json:"goMod"` // sha256 of go.mod
 	GoSum string `json:"goSum"` // sha256 of go.sum, empty if there is none
-	// Toolchain is the Go version that built the lock, for the record.
+	// Toolchain is the Go version (go env GOVERSION) that built the lock.
 	Toolchain string `json:"toolchain"`
 }
 

@@ -65,3 +65,22 @@ layers:
 	assert.Assert(t, errors.Is(err, errdefs.ErrInvalid), err)
 	assert.ErrorContains(t, err, "layer 2 (go): cmd/app/f.go (changed)")
 }
+
+func TestLockedBuildRefusesAnotherGoToolchain(t *testing.T) {
+	p := writeSpec(t, "name: a/b:1\nplatforms: [linux/amd64]\nlayers:\n  - go: {packages: [.]}\n",
+		map[string]string{
+			"go.mod":  "module example.com/app\n\ngo 1.22\n",
+			"main.go": "package main\n\nfunc main() {}\n",
+		})
+	s, err := Load(p)
+	assert.NilError(t, err)
+	ctx := context.Background()
+	l, err := Lock(ctx, s, WithCacheDir(t.TempDir()))
+	assert.NilError(t, err)
+	here := l.Layers[0].Go.Toolchain
+	l.Layers[0].Go.Toolchain = "go1.21.0"
+	assert.NilError(t, WriteLock(LockPath(s), l))
+	_, err = Build(ctx, s, WithCacheDir(t.TempDir()), WithLocked())
+	assert.Assert(t, errors.Is(err, errdefs.ErrInvalid), err)
+	assert.ErrorContains(t, err, "pins Go go1.21.0 for "+p+":4, this machine's go is "+here)
+}

@@ -80,6 +80,11 @@ func (b *build) resolveLayer(ctx context.Context, i int, src *Source, prev, l *L
 				"changed since it was locked (run crossdock lock)", b.opts.lockPath,
 				src.Go.Module))
 		}
+		if prev != nil && prev.Go != nil && prev.Go.Toolchain != g.Toolchain && b.opts.locked {
+			return errdefs.Invalid(fmt.Errorf("lockfile %s pins Go %s for %s:%d, this machine's "+
+				"go is %s (install that Go, or run crossdock lock to take this one)",
+				b.opts.lockPath, prev.Go.Toolchain, b.spec.Path, src.Line, g.Toolchain))
+		}
 		l.Go = g
 	case src.URoot != nil:
 		l.URoot = &LockedURoot{Version: URootVersion, Gobusybox: GobusyboxVersion,
