@@ -13,6 +13,13 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// noArtifactType keeps GGCR from writing the config media type as the
+// index entry's artifactType: that field is for artifacts, not images.
+type noArtifactType struct{ v1.Image }
+
+// ArtifactType is empty: the entry is an image.
+func (noArtifactType) ArtifactType() (string, error) { return "", nil }
+
 // index builds every platform's image and the index over them.
 func (b *build) index(ctx context.Context) (v1.ImageIndex, error) {
 	// The platforms are built at the same time; the index lists them in
@@ -33,7 +40,7 @@ func (b *build) index(ctx context.Context) (v1.ImageIndex, error) {
 	var adds []mutate.IndexAddendum
 	for i, t := range b.targets {
 		p := t.Platform
-		adds = append(adds, mutate.IndexAddendum{Add: imgs[i],
+		adds = append(adds, mutate.IndexAddendum{Add: noArtifactType{imgs[i]},
 			Descriptor: v1.Descriptor{Platform: &p}})
 	}
 	return mutate.AppendManifests(idx, adds...), nil

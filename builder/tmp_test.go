@@ -53,3 +53,23 @@ func TestBuildRemovesWhatKilledBuildsLeft(t *testing.T) {
 	_, err = os.Stat(live)
 	assert.NilError(t, err)
 }
+
+func TestIndexEntriesHaveNoArtifactType(t *testing.T) {
+	p := writeSpec(t, "name: a/b:1\nlayers:\n  - files: [{src: f, dest: /f}]\n", map[string]string{"f": "x"})
+	s, err := Load(p)
+	assert.NilError(t, err)
+	res, err := Build(context.Background(), s, WithCacheDir(t.TempDir()))
+	assert.NilError(t, err)
+	im, err := res.Index.IndexManifest()
+	assert.NilError(t, err)
+	assert.Equal(t, len(im.Manifests), 2)
+	for _, d := range im.Manifests {
+		assert.Equal(t, d.ArtifactType, "", "%s", d.Platform)
+		assert.Assert(t, d.Platform != nil)
+		img, err := res.Index.Image(d.Digest)
+		assert.NilError(t, err)
+		h, err := img.Digest()
+		assert.NilError(t, err)
+		assert.Equal(t, h, d.Digest)
+	}
+}
