@@ -155,6 +155,11 @@ func runBuild(ctx context.Context, e *env, f *buildFlags, tag, output string, pu
 		}
 	}
 
+	if tag == "" && len(f.platforms) > 0 && !samePlatforms(f.platforms, spec.Platforms) {
+		e.log.Warn("build: --platform builds fewer platforms than the spec names; the "+
+			"index stored under the spec's name now holds only these (give --tag to keep "+
+			"the full one)", "ref", ref, "platforms", strings.Join(f.platforms, ","))
+	}
 	// The store gets the index only now, after every layer was built.
 	s, err := openStore(e)
 	if err != nil {
@@ -192,6 +197,24 @@ func runBuild(ctx context.Context, e *env, f *buildFlags, tag, output string, pu
 	}
 	fmt.Fprintf(out, "%s %s\n", ref, res.Digest)
 	return nil
+}
+
+// samePlatforms reports whether a and b name the same platforms, in any
+// order.
+func samePlatforms(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, p := range b {
+		seen[p] = true
+	}
+	for _, p := range a {
+		if !seen[p] {
+			return false
+		}
+	}
+	return true
 }
 
 // parseOutput splits --output into its kind and path.

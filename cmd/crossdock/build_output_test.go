@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -79,4 +80,20 @@ func TestBuildRefusesEmptyPlatformsAndBadEpochs(t *testing.T) {
 			storeIsEmpty(t, root)
 		}
 	}
+}
+
+func TestBuildWarnsWhenFewerPlatformsReplaceTheStoredIndex(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "crossdock.yaml")
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644))
+	assert.NilError(t, os.WriteFile(spec, []byte("name: test/few:1\nlayers:\n  - files: [{src: f, dest: /f}]\n"), 0o644))
+	root, cache := t.TempDir(), t.TempDir()
+	code, _, stderr := runCLI(t, "build", "-f", spec, "--root", root, "--cache-dir", cache,
+		"--platform", "linux/amd64")
+	assert.Equal(t, code, 0, stderr)
+	assert.Check(t, is.Contains(stderr, "--platform builds fewer platforms than the spec names"))
+	code, _, stderr = runCLI(t, "build", "-f", spec, "--root", root, "--cache-dir", cache,
+		"--platform", "linux/amd64", "--tag", "test/few:amd64")
+	assert.Equal(t, code, 0, stderr)
+	assert.Check(t, !strings.Contains(stderr, "fewer platforms"), stderr)
 }
