@@ -35,3 +35,16 @@ func TestEachSpecHasItsOwnLock(t *testing.T) {
 		assert.Equal(t, LockPath(s), filepath.Join(dir, want))
 	}
 }
+
+func TestUnknownURootCommand(t *testing.T) {
+	p := writeSpec(t, "name: a/b:1\nplatforms: [linux/amd64]\nlayers:\n  - uroot: {commands: [ls, frobnicate]}\n", nil)
+	s, err := Load(p)
+	assert.NilError(t, err)
+	cache := t.TempDir()
+	_, err = Build(context.Background(), s, WithCacheDir(cache))
+	assert.Assert(t, errors.Is(err, errdefs.ErrInvalid), err)
+	assert.ErrorContains(t, err, p+`:4: uroot: u-root `)
+	assert.ErrorContains(t, err, `has no core command "frobnicate" (it has: `)
+	_, err = os.Stat(filepath.Join(cache, "tools"))
+	assert.Assert(t, os.IsNotExist(err), "makebb was built before the names were checked")
+}

@@ -74,11 +74,14 @@ func (b *build) busybox(ctx context.Context, u *LockedURoot, t target) (string, 
 		return bin, nil
 	}
 
-	makebb, err := b.makebb(ctx, u)
+	src, err := goModDir(ctx, "github.com/u-root/u-root@"+u.Version)
 	if err != nil {
 		return "", err
 	}
-	src, err := goModDir(ctx, "github.com/u-root/u-root@"+u.Version)
+	if err := b.checkURootCommands(src, u); err != nil {
+		return "", err
+	}
+	makebb, err := b.makebb(ctx, u)
 	if err != nil {
 		return "", err
 	}
@@ -127,6 +130,34 @@ func (b *build) busybox(ctx context.Context, u *LockedURoot, t target) (string, 
 		return "", err
 	}
 	return bin, nil
+}
+
+// checkURootCommands refuses command names that are not folders of
+// u-root's cmds/core, naming the spec's line and what there is.
+func (b *build) checkURootCommands(src string, u *LockedURoot) error {
+	core := filepath.Join(src, "cmds", "core")
+	for _, c := range u.Commands {
+		if fi, err := os.Stat(filepath.Join(core, c)); err == nil && fi.IsDir() {
+			continue
+		}
+		line := 0
+		for _, l := range b.spec.Layers {
+			if l.URoot != nil {
+				line = l.Line
+				break
+			}
+		}
+		var have []string
+		ents, _ := os.ReadDir(core)
+		for _, e := range ents {
+			if e.IsDir() {
+				have = append(have, e.Name())
+			}
+		}
+		return errdefs.Invalid(fmt.Errorf("%s: uroot: u-root %s has no core command %q "+
+			"(it has: %s)", b.at(line), u.Version, c, strings.Join(have, " ")))
+	}
+	return nil
 }
 
 // makebb builds gobusybox's makebb for the host into the cache. It is
