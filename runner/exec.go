@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -52,8 +51,11 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, spec ExecSpec, sio 
 		args = append(args, "--additional-gids", strconv.Itoa(int(g)))
 	}
 	if spec.Tty {
-		if !isTerminal(sio.Stdin) {
-			return -1, errdefs.Invalid(errors.New("exec -t: stdin is not a terminal"))
+		if spec.Interactive && !isTerminal(sio.Stdin) {
+			return -1, errdefs.Invalid(errors.New("exec -it: stdin is not a terminal"))
+		}
+		if !isTerminal(sio.Stdin) && !isTerminal(sio.Stdout) && !isTerminal(sio.Stderr) {
+			return -1, errdefs.Invalid(errors.New("exec -t: none of stdin, stdout, stderr is a terminal"))
 		}
 		args = append(args, "--tty")
 	}
@@ -68,8 +70,20 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, spec ExecSpec, sio 
 
 	cmd := exec.CommandContext(ctx, r.runc, args...)
 	cmd.Stdout, cmd.Stderr = sio.Stdout, sio.Stderr
-	if spec.Interactive || spec.Tty {
+	if spec.Interactive {
 		cmd.Stdin = sio.Stdin
+	} else if spec.Tty {
+		// runc copies its stdin to the pty: without -i, give it one that
+		// stays open and empty, as Docker's exec -t forwards no input (a
+		// byte the caller's terminal sent would otherwise show, echoed, as
+		// a stray ^@ or such before the output).
+		rd, wr, err := os.Pipe()
+		if err != nil {
+			return -1, fmt.Errorf("exec in %s: %w", st.Name, err)
+		}
+		defer wr.Close()
+		defer rd.Close()
+		cmd.Stdin = rd
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !spec.Tty}
 	if err := cmd.Start(); err != nil {
@@ -96,8 +110,8 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, spec ExecSpec, sio 
 	}
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	if !ok {
 		return false
 	}

@@ -3,9 +3,13 @@ package runner
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
@@ -109,6 +113,26 @@ func TestExec(t *testing.T) {
 			assert.NilError(t, err)
 			assert.Check(t, is.Equal(code, 0))
 			assert.Check(t, is.Equal(out.String(), "typed\n"))
+
+			// -t without -i (output to a terminal): the process has a
+			// terminal, and none of the caller's input reaches it.
+			pty, slavePath, err := console.NewPty()
+			assert.NilError(t, err)
+			defer pty.Close()
+			slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)
+			assert.NilError(t, err)
+			defer slave.Close()
+			got := make(chan string, 1)
+			go func() {
+				b, _ := io.ReadAll(pty) // until the slave is closed (EIO)
+				got <- string(b)
+			}()
+			code, err = r.Exec(ctx, st.ID, ExecSpec{Cmd: []string{"/probe", "tty"}, Tty: true},
+				Stdio{Stdin: strings.NewReader("\x00typed\n"), Stdout: slave, Stderr: slave})
+			assert.NilError(t, err)
+			assert.Check(t, is.Equal(code, 0))
+			slave.Close()
+			assert.Check(t, is.Equal(strings.ReplaceAll(<-got, "\r", ""), "terminal=true\n"))
 		})
 	}
 }
