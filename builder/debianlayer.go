@@ -156,8 +156,12 @@ func (b *build) fetchDebs(ctx context.Context, a debian.Archive, pkgs []LockedPa
 				Filename: p.Filename, SHA256: p.SHA256, Size: p.Size}
 			path, err := debian.Fetch(ctx, a, want, b.debianCache())
 			if errors.Is(err, debian.ErrDigestMismatch) {
+				// The sum checked is the lock's, not the index's: say so
+				// (the debian package's message names the signed index).
 				return errdefs.Invalid(fmt.Errorf("lockfile %s: debian package %s %s (%s), "+
-					"file %s: %w", b.opts.lockPath, p.Name, p.Version, t.Debian, p.Filename, err))
+					"file %s: %w: the mirror's file does not have the sha256 the lockfile "+
+					"pins (%s); fix the lock or run crossdock lock", b.opts.lockPath, p.Name,
+					p.Version, t.Debian, p.Filename, debian.ErrDigestMismatch, p.SHA256))
 			}
 			if err != nil {
 				return fmt.Errorf("debian package %s %s (%s): %w", p.Name, p.Version, t.Debian, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -132,9 +133,10 @@ func TestWrongSHA256InLock(t *testing.T) {
 	assert.Assert(t, err != nil)
 	assert.Check(t, errors.Is(err, errdefs.ErrInvalid))
 	for _, want := range []string{LockPath(s), "debian package hello", hello.Version,
-		"armhf", hello.Filename, "sha256 mismatch"} {
+		"armhf", hello.Filename, "sha256 mismatch", "the sha256 the lockfile pins (" + hello.SHA256 + ")"} {
 		assert.Check(t, is.Contains(err.Error(), want))
 	}
+	assert.Check(t, !strings.Contains(err.Error(), "signed index"), "the sum came from the lock")
 
 	// With the right sha256 the same lock builds.
 	l.Layers[0].Debian.Packages["armhf"] = []LockedPackage{good}
