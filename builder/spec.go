@@ -245,6 +245,10 @@ func nodeKind(n *yaml.Node) string {
 }
 
 // yamlError rewrites yaml.v3's errors as "file:line: message".
+//
+// TODO: syntax errors keep yaml.v3's own "yaml: line N" text, and for
+// parser errors (an unclosed "[", say) yaml.v3 counts N from 0, so the line
+// a user sees is one before the faulty one.
 func yamlError(path string, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
