@@ -85,7 +85,13 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, spec ExecSpec, sio 
 		defer rd.Close()
 		cmd.Stdin = rd
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !spec.Tty}
+	// In a process group of its own, runc leaves the terminal's ^C to this
+	// process, which forwards it. But a background group that touches its
+	// controlling terminal is stopped (SIGTTIN/SIGTTOU): with a terminal
+	// as stdin, runc stays in the caller's group and gets the terminal's
+	// signals itself.
+	ownGroup := !spec.Tty && !isTerminal(cmd.Stdin)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: ownGroup}
 	if err := cmd.Start(); err != nil {
 		return -1, fmt.Errorf("exec in %s: %w", st.Name, err)
 	}
@@ -94,9 +100,14 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, spec ExecSpec, sio 
 	for {
 		select {
 		case sig := <-sio.Signals:
-			if s, ok := sig.(syscall.Signal); ok {
-				cmd.Process.Signal(s) // runc passes it on to the process
+			s, ok := sig.(syscall.Signal)
+			if !ok || !ownGroup && !spec.Tty && (s == syscall.SIGINT || s == syscall.SIGQUIT) {
+				// TODO: from the terminal runc got it too, so it is not
+				// sent twice; a SIGINT sent to crossdock alone (kill -INT)
+				// during exec -i on a terminal does not reach the process.
+				continue
 			}
+			cmd.Process.Signal(s) // runc passes it on to the process
 		case err := <-done:
 			var ee *exec.ExitError
 			if errors.As(err, &ee) {
