@@ -77,7 +77,12 @@ func (r *Runtime) CreateFrom(ctx context.Context, spec Spec, img Image) (State, 
 			return State{}, fmt.Errorf("create container %s: %w", st.Name, err)
 		}
 	}
+	if err := r.leaseLayers(ctx, st.ID, img.Layers); err != nil {
+		os.RemoveAll(r.dir(st.ID))
+		return State{}, fmt.Errorf("create container %s: %w", st.Name, err)
+	}
 	if err := r.save(st); err != nil {
+		r.releaseLease(st.ID)
 		os.RemoveAll(r.dir(st.ID))
 		return State{}, err
 	}

@@ -142,15 +142,20 @@ func (r *Runtime) Stop(ctx context.Context, nameOrID string, timeout time.Durati
 	if err := r.Kill(ctx, st.ID, syscall.SIGTERM); err != nil {
 		return err
 	}
+	// A --rm container may be removed by its shim as soon as it ends, before
+	// Wait reads it: gone after our signal counts as stopped.
+	gone := func(err error) bool { return errors.Is(err, errdefs.ErrNotFound) }
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if _, err := r.Wait(wctx, st.ID); err == nil {
+	if _, err := r.Wait(wctx, st.ID); err == nil || gone(err) {
 		return nil
 	}
-	if err := r.Kill(ctx, st.ID, syscall.SIGKILL); err != nil {
+	if err := r.Kill(ctx, st.ID, syscall.SIGKILL); err != nil && !gone(err) {
 		return err
 	}
-	_, err = r.Wait(ctx, st.ID)
+	if _, err = r.Wait(ctx, st.ID); gone(err) {
+		return nil
+	}
 	return err
 }
 
@@ -168,7 +173,9 @@ func (r *Runtime) Remove(ctx context.Context, nameOrID string, force bool) error
 		if err := r.Kill(ctx, st.ID, syscall.SIGKILL); err != nil {
 			return err
 		}
-		if _, err := r.Wait(ctx, st.ID); err != nil {
+		if _, err := r.Wait(ctx, st.ID); errors.Is(err, errdefs.ErrNotFound) {
+			return nil // a --rm container its shim removed on exit
+		} else if err != nil {
 			return err
 		}
 	}
@@ -191,6 +198,9 @@ func (r *Runtime) removeFiles(st State, runcDelete bool) error {
 	// Drop the state first, so that a half-removed folder is never listed.
 	os.Remove(r.statePath(st.ID))
 	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove container %s: %w", st.Name, err)
+	}
+	if err := r.releaseLease(st.ID); err != nil {
 		return fmt.Errorf("remove container %s: %w", st.Name, err)
 	}
 	return nil
