@@ -66,6 +66,11 @@ func (s *Store) Lease(ctx context.Context, id string, img v1.Image) error {
 		rec.Blobs = append(rec.Blobs, l.Digest)
 	}
 	rec.Chains = ChainIDs(cf.RootFS.DiffIDs)
+	return s.writeLease(ctx, id, p, rec)
+}
+
+// writeLease writes rec as the lease file p of id, atomically.
+func (s *Store) writeLease(ctx context.Context, id, p string, rec leaseRecord) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("lease %s: %w", id, err)
@@ -110,22 +115,7 @@ func (s *Store) LeaseLayers(ctx context.Context, id string, layerDirs []string) 
 		}
 		rec.Chains = append(rec.Chains, chain)
 	}
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("lease %s: %w", id, err)
-	}
-	l, err := s.shared(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	if err := os.MkdirAll(s.leaseDir(), 0o755); err != nil {
-		return fmt.Errorf("lease %s: %w", id, err)
-	}
-	if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
-		return fmt.Errorf("lease %s: %w", id, err)
-	}
-	return nil
+	return s.writeLease(ctx, id, p, rec)
 }
 
 // ReleaseLease drops the lease id, so the next Prune may remove what only
