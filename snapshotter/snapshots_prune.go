@@ -17,9 +17,9 @@ import (
 // the chain IDs it removed, sorted. A snapshot being prepared by another
 // process is waited for, then removed if it is not kept.
 //
-// TODO: Prune does not know which snapshots a running container has
-// mounted; the caller must pass those in keep, or the container's lower
-// folders vanish under it.
+// Prune itself does not know which snapshots containers use: the caller
+// passes them in keep. Store.Prune does, from the leases the runner takes
+// for every container (see lease.go).
 func (s *Snapshots) Prune(ctx context.Context, keep map[v1.Hash]bool) ([]v1.Hash, error) {
 	entries, err := os.ReadDir(s.dir)
 	if os.IsNotExist(err) {
