@@ -2,7 +2,6 @@ package builder
 
 import (
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,19 +15,16 @@ import (
 	"github.com/crossdock/crossdock/internal/testhost"
 )
 
-var rosFlag = flag.Bool("builder.ros", false,
-	"run TestROSExample: build examples/ros (about 140 MB of .debs) and run roscore, talker and listener from it")
-
 // TestROSExample builds examples/ros from its lockfile, unpacks each
 // platform's image into a folder and runs roscore, a listener and a talker
 // in it (new UTS, network, PID and mount namespaces, chroot): natively for
 // amd64, under qemu-user for arm/v7. The listener must print every message.
-// It downloads the ROS set and takes minutes, so it runs only when asked:
+// It downloads the ROS set and takes minutes, so -short skips it:
 //
-//	go test ./builder -run TestROSExample -builder.ros -v
+//	go test ./builder -run TestROSExample -v
 func TestROSExample(t *testing.T) {
-	if !*rosFlag {
-		t.Skip("downloads and builds the ROS set; run with -builder.ros")
+	if testing.Short() {
+		t.Skip("downloads and builds the ROS set (-short)")
 	}
 	testhost.RequireRoot(t)
 	testhost.RequireProgram(t, "unshare", "util-linux")

@@ -3,7 +3,6 @@ package debian
 import (
 	"archive/tar"
 	"context"
-	"flag"
 	"io"
 	"sync/atomic"
 	"testing"
@@ -14,17 +13,14 @@ import (
 	"github.com/crossdock/crossdock/internal/testhost"
 )
 
-var rosFlag = flag.Bool("debian.ros", false,
-	"run TestROS: resolve, fetch (into an empty cache), unpack and run the ROS set for armhf, and report times and bytes")
-
 // TestROS measures the whole path for the ROS example on armhf, from an
 // empty cache, then again from the warm cache. It downloads about 70 MB, so
-// it runs only when asked:
+// -short skips it:
 //
-//	go test ./builder/debian -run TestROS -debian.ros -v
+//	go test ./builder/debian -run TestROS -v
 func TestROS(t *testing.T) {
-	if !*rosFlag {
-		t.Skip("downloads the whole ROS set; run with -debian.ros")
+	if testing.Short() {
+		t.Skip("downloads the whole ROS set (-short)")
 	}
 	ctx := context.Background()
 	a := testArchive(t)
