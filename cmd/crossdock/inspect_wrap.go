@@ -5,16 +5,10 @@ import (
 	"encoding/json"
 )
 
-// `crossdock inspect` is registered by inspect_image.go for images. This
-// file, which the go tool compiles after it (files are taken in name
-// order), widens it: a name that is a container prints the container's
-// state; anything else goes on to the image.
+// `crossdock inspect` prints a container's state when its argument names a
+// container, and otherwise goes on to the image (newImageInspect).
 func init() {
-	newImageInspect, ok := commands["inspect"]
-	if !ok {
-		return
-	}
-	commands["inspect"] = func() *command {
+	register("inspect", func() *command {
 		c := newImageInspect()
 		inspectImage := c.run
 		c.summary = "print a container's state, or an image's index, manifests and configs, as JSON"
@@ -32,5 +26,5 @@ func init() {
 			return inspectImage(ctx, e, args)
 		}
 		return c
-	}
+	})
 }
