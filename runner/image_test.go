@@ -1,25 +1,20 @@
 package runner
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/crossdock/crossdock/internal/flock"
 	"github.com/crossdock/crossdock/internal/testhost"
-	"github.com/crossdock/crossdock/snapshotter"
+	"github.com/crossdock/crossdock/internal/testimage"
 )
 
 // Debian armhf programs run in an arm/v7 container on this x86 host:
@@ -124,73 +119,8 @@ func storeImage(t *testing.T, root, ref, arch, variant, dir string) {
 // storeImageB is storeImage for tests and benchmarks.
 func storeImageB(t testing.TB, root, ref string, p v1.Platform, dir string) {
 	t.Helper()
-	var buf bytes.Buffer
-	assert.NilError(t, tarDir(&buf, dir))
-	data := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(data)), nil
-	})
-	assert.NilError(t, err)
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	assert.NilError(t, err)
-	cf, err := img.ConfigFile()
-	assert.NilError(t, err)
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-	cf.Config = v1.Config{Env: []string{"PATH=/usr/bin:/bin"}, Entrypoint: entrypointOf(dir)}
-	img, err = mutate.ConfigFile(img, cf)
-	assert.NilError(t, err)
-
-	s, err := snapshotter.Open(root)
-	assert.NilError(t, err)
-	_, err = s.WriteImage(context.Background(), ref, img)
-	assert.NilError(t, err)
-}
-
-// tarDir writes the tree under dir as a tar stream, owned by root.
-func tarDir(w io.Writer, dir string) error {
-	tw := tar.NewWriter(w)
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if rel == "." {
-			return nil
-		}
-		link := ""
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name = filepath.ToSlash(rel)
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
+	testimage.Store(t, root, ref, p, dir,
+		v1.Config{Env: []string{"PATH=/usr/bin:/bin"}, Entrypoint: entrypointOf(dir)})
 }
 
 // entrypointOf gives a probe image its entrypoint; other images have none.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -18,16 +17,13 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/crossdock/crossdock/binfmt"
 	"github.com/crossdock/crossdock/internal/flock"
 	"github.com/crossdock/crossdock/internal/testhost"
-	"github.com/crossdock/crossdock/snapshotter"
+	"github.com/crossdock/crossdock/internal/testimage"
 )
 
 // The container commands run as the real, static crossdock binary: it is
@@ -280,48 +276,7 @@ func storeProbe(t *testing.T, root, arch string) {
 // storeDir writes dir as a one-layer image for p into the store at root.
 func storeDir(t *testing.T, root, ref string, p v1.Platform, dir string, entrypoint []string) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
-		rel, _ := filepath.Rel(dir, path)
-		if err != nil || rel == "." {
-			return err
-		}
-		link, _ := os.Readlink(path)
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name, hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = rel, 0, 0, "", ""
-		if err := tw.WriteHeader(hdr); err != nil || !fi.Mode().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err == nil {
-			_, err = tw.Write(data)
-		}
-		return err
-	})
-	assert.NilError(t, err)
-	assert.NilError(t, tw.Close())
-	data := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(data)), nil
-	})
-	assert.NilError(t, err)
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	assert.NilError(t, err)
-	cf, err := img.ConfigFile()
-	assert.NilError(t, err)
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-	cf.Config = v1.Config{Env: []string{"PATH=/bin"}, Entrypoint: entrypoint}
-	img, err = mutate.ConfigFile(img, cf)
-	assert.NilError(t, err)
-	s, err := snapshotter.Open(root)
-	assert.NilError(t, err)
-	_, err = s.WriteImage(context.Background(), ref, img)
-	assert.NilError(t, err)
+	testimage.Store(t, root, ref, p, dir, v1.Config{Env: []string{"PATH=/bin"}, Entrypoint: entrypoint})
 }
 
 // fetchDeb downloads a Debian package with apt-get into a cache shared

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"encoding/xml"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,11 +12,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/crossdock/crossdock/internal/stacktest"
+	"github.com/crossdock/crossdock/internal/testimage"
 	"github.com/crossdock/crossdock/runner/stack"
 	"github.com/crossdock/crossdock/snapshotter"
 )
@@ -35,7 +32,7 @@ func storeStackapp(t *testing.T, root string) {
 	idx := mutate.IndexMediaType(empty.Index, "application/vnd.oci.image.index.v1+json")
 	for _, p := range []v1.Platform{{OS: "linux", Architecture: "amd64"},
 		{OS: "linux", Architecture: "arm", Variant: "v7"}} {
-		layer := layerOf(t, filepath.Join(dir, "layer-"+p.Architecture))
+		layer := testimage.Layer(t, filepath.Join(dir, "layer-"+p.Architecture))
 		img, err := mutate.AppendLayers(empty.Image, layer)
 		assert.NilError(t, err)
 		cf, err := img.ConfigFile()
@@ -57,38 +54,6 @@ func storeStackapp(t *testing.T, root string) {
 }
 
 // layerOf tars a folder into a layer.
-func layerOf(t *testing.T, dir string) v1.Layer {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
-		rel, _ := filepath.Rel(dir, path)
-		if err != nil || rel == "." {
-			return err
-		}
-		hdr, err := tar.FileInfoHeader(fi, "")
-		if err != nil {
-			return err
-		}
-		hdr.Name, hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = rel, 0, 0, "", ""
-		if err := tw.WriteHeader(hdr); err != nil || !fi.Mode().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err == nil {
-			_, err = tw.Write(data)
-		}
-		return err
-	})
-	assert.NilError(t, err)
-	assert.NilError(t, tw.Close())
-	data := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(data)), nil
-	})
-	assert.NilError(t, err)
-	return layer
-}
-
 const cliStack = `
 name: clipair
 services:
